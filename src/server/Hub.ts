@@ -1,0 +1,378 @@
+import { randomInt } from 'node:crypto';
+import {
+  type ClientMessage,
+  type ClientMessageOf,
+  type CloseReason,
+  type ErrorCode,
+  type LeaveReason,
+  normalizeRoomCode,
+  PROTOCOL_VERSION,
+  ROOM_CODE_ALPHABET,
+  ROOM_CODE_LENGTH,
+  type ServerMessage,
+} from '../protocol/index.js';
+import { AttemptLimiter } from './limiters.js';
+import type { Logger } from './logger.js';
+import { type MemberRecord, Room } from './Room.js';
+import { type IceConfig, iceServersFor } from './turn.js';
+
+/** One client connection as the Hub sees it: an address and a way to send. */
+export interface Session {
+  readonly id: number;
+  /** Client address, the key for slowing down wrong room codes. */
+  readonly address: string;
+  send(message: ServerMessage): void;
+  /** Set by the Hub while the session holds a place in a room. */
+  place?: { room: Room; peerId: string } | undefined;
+}
+
+/** Time and timers, injected so tests run the grace periods on a fake clock. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface HubOptions extends IceConfig {
+  maxRooms: number;
+  maxMembers: number;
+  hostGraceMs: number;
+  listenerGraceMs: number;
+  joinBurst: number;
+  joinLeakMs: number;
+}
+
+type Handler<T extends ClientMessage['type']> = (session: Session, message: ClientMessageOf<T>) => void;
+/** One handler per message type; a type without one fails the type check. */
+type Handlers = { [T in ClientMessage['type']]: Handler<T> };
+
+/**
+ * Rooms and who is in them: creates and closes rooms, admits members, relays signaling and chat,
+ * holds a dropped member's place for a grace period. Transport-free: sessions are anything that can
+ * `send`, so the WebSocket adapter (SignalingServer) stays thin and this is tested directly.
+ */
+export class Hub {
+  readonly #rooms = new Map<string, Room>();
+  /** peerId -> the live session holding that place (absent while the member is reconnecting). */
+  readonly #sessions = new Map<string, Session>();
+  /** peerId -> grace timer of a member whose connection dropped. */
+  readonly #graceTimers = new Map<string, unknown>();
+  readonly #attempts: AttemptLimiter;
+  readonly #handlers: Handlers;
+
+  constructor(
+    readonly options: HubOptions,
+    readonly clock: Clock,
+    readonly log: Logger,
+  ) {
+    this.#attempts = new AttemptLimiter({
+      burst: options.joinBurst,
+      leakMs: options.joinLeakMs,
+      maxKeys: 100_000,
+    });
+    this.#handlers = {
+      'create-room': (s, m) => this.#createRoom(s, m),
+      'join-room': (s, m) => this.#joinRoom(s, m),
+      resume: (s, m) => this.#resume(s, m),
+      'leave-room': (s, m) => this.#leaveRoom(s, m),
+      kick: (s, m) => this.#kick(s, m),
+      'close-room': (s, m) => this.#closeRoomByHost(s, m),
+      chat: (s, m) => this.#chat(s, m),
+      signal: (s, m) => this.#signal(s, m),
+      ping: (s, m) => s.send({ type: 'pong', t: m.t, serverTime: this.clock.now() }),
+    };
+  }
+
+  get roomCount(): number {
+    return this.#rooms.size;
+  }
+
+  connect(session: Session): void {
+    session.send({ type: 'welcome', protocol: PROTOCOL_VERSION, serverTime: this.clock.now() });
+  }
+
+  handle(session: Session, message: ClientMessage): void {
+    const handler = this.#handlers[message.type] as Handler<typeof message.type>;
+    handler(session, message);
+  }
+
+  /** The connection is gone: hold the member's place for its grace period. */
+  disconnect(session: Session): void {
+    const place = session.place;
+    if (!place) return;
+    session.place = undefined;
+    const { room, peerId } = place;
+    if (this.#sessions.get(peerId) !== session) return;
+    this.#sessions.delete(peerId);
+    const member = room.get(peerId);
+    if (!member || room.closed) return;
+    member.presence = 'reconnecting';
+    this.#broadcast(room, { type: 'member-updated', member: Room.view(member) });
+    const grace = member.role === 'host' ? this.options.hostGraceMs : this.options.listenerGraceMs;
+    this.#graceTimers.set(
+      peerId,
+      this.clock.setTimeout(() => {
+        this.#graceTimers.delete(peerId);
+        if (room.closed || room.get(peerId) !== member || member.presence !== 'reconnecting') return;
+        if (member.role === 'host') this.#closeRoom(room, 'host-timeout');
+        else this.#removeMember(room, member, 'timeout');
+      }, grace),
+    );
+    this.log.debug('member dropped', { room: room.code, peerId, graceMs: grace });
+  }
+
+  /** Ends every room (server shutting down). */
+  closeAll(reason: CloseReason): void {
+    for (const room of [...this.#rooms.values()]) this.#closeRoom(room, reason);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Handlers
+
+  #createRoom(session: Session, m: ClientMessageOf<'create-room'>): void {
+    if (session.place) return this.#error(session, 'already-in-room', 'leave your room first', m.requestId);
+    if (this.#rooms.size >= this.options.maxRooms) {
+      return this.#error(session, 'server-full', 'room limit reached', m.requestId);
+    }
+    const room = new Room(this.#newCode(), this.clock.now(), this.options.maxMembers);
+    const added = room.add(m.name, 'host', this.clock.now());
+    if (!added.ok) return this.#error(session, added.code, 'cannot create room', m.requestId);
+    this.#rooms.set(room.code, room);
+    this.#bind(session, room, added.member);
+    this.log.info('room created', { room: room.code, rooms: this.#rooms.size });
+    this.#sendJoined(session, room, added.member, added.token, m.requestId, false);
+  }
+
+  #joinRoom(session: Session, m: ClientMessageOf<'join-room'>): void {
+    if (session.place) return this.#error(session, 'already-in-room', 'leave your room first', m.requestId);
+    const room = this.#findRoomGuarded(session, m.code, m.requestId);
+    if (!room) return;
+    const added = room.add(m.name, 'listener', this.clock.now());
+    if (!added.ok) return this.#error(session, added.code, `cannot join ${room.code}`, m.requestId);
+    this.#bind(session, room, added.member);
+    this.#broadcast(room, { type: 'member-joined', member: Room.view(added.member) }, added.member.peerId);
+    this.#sendJoined(session, room, added.member, added.token, m.requestId, false);
+  }
+
+  #resume(session: Session, m: ClientMessageOf<'resume'>): void {
+    const room = this.#findRoomGuarded(session, m.code, m.requestId);
+    if (!room) return;
+    const member = room.verify(m.peerId, m.token);
+    if (!member) {
+      this.#attempts.fail(session.address, this.clock.now());
+      return this.#error(session, 'invalid-token', 'no such member, or the token does not match', m.requestId);
+    }
+    if (session.place && session.place.peerId !== member.peerId) {
+      return this.#error(session, 'already-in-room', 'leave your room first', m.requestId);
+    }
+    // The same person on a new connection: the old one (a reloaded tab not yet noticed) loses the place.
+    const previous = this.#sessions.get(member.peerId);
+    if (previous && previous !== session) {
+      previous.place = undefined;
+      previous.send({ type: 'room-closed', code: room.code, reason: 'replaced' });
+    }
+    const timer = this.#graceTimers.get(member.peerId);
+    if (timer !== undefined) {
+      this.clock.clearTimeout(timer);
+      this.#graceTimers.delete(member.peerId);
+    }
+    this.#bind(session, room, member);
+    if (member.presence !== 'online') {
+      member.presence = 'online';
+      this.#broadcast(room, { type: 'member-updated', member: Room.view(member) }, member.peerId);
+    }
+    this.#sendJoined(session, room, member, m.token, m.requestId, true);
+  }
+
+  #leaveRoom(session: Session, m: ClientMessageOf<'leave-room'>): void {
+    const ctx = this.#context(session, m.requestId);
+    if (!ctx) return;
+    const { room, member } = ctx;
+    session.place = undefined;
+    this.#sessions.delete(member.peerId);
+    if (member.role === 'host') this.#closeRoom(room, 'host-left');
+    else this.#removeMember(room, member, 'left');
+    session.send({ type: 'left', requestId: m.requestId });
+  }
+
+  #kick(session: Session, m: ClientMessageOf<'kick'>): void {
+    const ctx = this.#hostContext(session, m.requestId);
+    if (!ctx) return;
+    const target = ctx.room.get(m.peerId);
+    if (!target || target.role === 'host') {
+      return this.#error(session, 'peer-not-found', 'no such listener in this room', m.requestId);
+    }
+    const targetSession = this.#sessions.get(target.peerId);
+    if (targetSession) {
+      targetSession.place = undefined;
+      targetSession.send({ type: 'room-closed', code: ctx.room.code, reason: 'kicked' });
+    }
+    this.#removeMember(ctx.room, target, 'kicked');
+  }
+
+  #closeRoomByHost(session: Session, m: ClientMessageOf<'close-room'>): void {
+    const ctx = this.#hostContext(session, m.requestId);
+    if (!ctx) return;
+    this.#closeRoom(ctx.room, 'host-closed');
+  }
+
+  #chat(session: Session, m: ClientMessageOf<'chat'>): void {
+    const ctx = this.#context(session, m.requestId);
+    if (!ctx) return;
+    const result = ctx.room.chat(ctx.member, m.text, this.clock.now());
+    if (!result.ok) {
+      const why = result.code === 'rate-limited' ? 'chat is rate-limited' : 'empty or too long';
+      return this.#error(session, result.code, why, m.requestId, result.retryAfterMs);
+    }
+    this.#broadcast(ctx.room, { type: 'chat', message: result.message });
+  }
+
+  #signal(session: Session, m: ClientMessageOf<'signal'>): void {
+    const ctx = this.#context(session, undefined);
+    if (!ctx) return;
+    const target = ctx.room.get(m.to);
+    const targetSession = target ? this.#sessions.get(target.peerId) : undefined;
+    // Media flows host <-> listener only; listeners never learn each other's addresses.
+    if (!target || !targetSession || target === ctx.member || (ctx.member.role !== 'host' && target.role !== 'host')) {
+      return this.#error(session, 'peer-not-found', 'signal target is not reachable from here');
+    }
+    targetSession.send({ type: 'signal', from: ctx.member.peerId, payload: m.payload });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Helpers
+
+  /** Looks a room up by a typed code; wrong codes count against the address. */
+  #findRoomGuarded(session: Session, rawCode: string, requestId: string | undefined): Room | undefined {
+    const now = this.clock.now();
+    const wait = this.#attempts.retryAfterMs(session.address, now);
+    if (wait > 0) {
+      this.#error(session, 'too-many-attempts', 'too many wrong room codes', requestId, wait);
+      return undefined;
+    }
+    const code = normalizeRoomCode(rawCode);
+    const room = code ? this.#rooms.get(code) : undefined;
+    if (!room) {
+      this.#attempts.fail(session.address, now);
+      this.log.debug('room not found', { address: session.address });
+      this.#error(session, 'room-not-found', 'no open room has this code', requestId);
+      return undefined;
+    }
+    return room;
+  }
+
+  #context(session: Session, requestId: string | undefined): { room: Room; member: MemberRecord } | undefined {
+    const place = session.place;
+    const member = place?.room.get(place.peerId);
+    if (!place || !member || place.room.closed) {
+      this.#error(session, 'not-in-room', 'join a room first', requestId);
+      return undefined;
+    }
+    return { room: place.room, member };
+  }
+
+  #hostContext(session: Session, requestId: string | undefined): { room: Room; member: MemberRecord } | undefined {
+    const ctx = this.#context(session, requestId);
+    if (ctx && ctx.member.role !== 'host') {
+      this.#error(session, 'not-host', 'only the host can do this', requestId);
+      return undefined;
+    }
+    return ctx;
+  }
+
+  #bind(session: Session, room: Room, member: MemberRecord): void {
+    session.place = { room, peerId: member.peerId };
+    this.#sessions.set(member.peerId, session);
+  }
+
+  #sendJoined(
+    session: Session,
+    room: Room,
+    member: MemberRecord,
+    token: string,
+    requestId: string | undefined,
+    resumed: boolean,
+  ): void {
+    const now = this.clock.now();
+    session.send({
+      type: 'joined',
+      requestId,
+      room: room.info(),
+      self: { peerId: member.peerId, role: member.role, token },
+      members: room.members().map(Room.view),
+      chat: room.chatHistory(),
+      iceServers: iceServersFor(this.options, member.peerId, now),
+      serverTime: now,
+      resumed,
+    });
+  }
+
+  #removeMember(room: Room, member: MemberRecord, reason: LeaveReason): void {
+    room.remove(member.peerId);
+    this.#forget(member.peerId);
+    this.#broadcast(room, { type: 'member-left', peerId: member.peerId, reason });
+  }
+
+  #closeRoom(room: Room, reason: CloseReason): void {
+    if (room.closed) return;
+    room.close();
+    for (const member of room.members()) {
+      const s = this.#sessions.get(member.peerId);
+      if (s) {
+        s.place = undefined;
+        s.send({ type: 'room-closed', code: room.code, reason });
+      }
+      this.#forget(member.peerId);
+    }
+    this.#rooms.delete(room.code);
+    this.log.info('room closed', { room: room.code, reason, rooms: this.#rooms.size });
+  }
+
+  #forget(peerId: string): void {
+    this.#sessions.delete(peerId);
+    const timer = this.#graceTimers.get(peerId);
+    if (timer !== undefined) this.clock.clearTimeout(timer);
+    this.#graceTimers.delete(peerId);
+  }
+
+  #broadcast(room: Room, message: ServerMessage, exceptPeerId?: string): void {
+    for (const member of room.members()) {
+      if (member.peerId === exceptPeerId) continue;
+      this.#sessions.get(member.peerId)?.send(message);
+    }
+  }
+
+  #error(
+    session: Session,
+    code: ErrorCode,
+    message: string,
+    requestId?: string | undefined,
+    retryAfterMs?: number | undefined,
+  ): void {
+    session.send({
+      type: 'error',
+      code,
+      message,
+      ...(requestId !== undefined && { requestId }),
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    });
+  }
+
+  #newCode(): string {
+    for (;;) {
+      let code = '';
+      for (let i = 0; i < ROOM_CODE_LENGTH; i++) code += ROOM_CODE_ALPHABET[randomInt(ROOM_CODE_ALPHABET.length)];
+      if (!this.#rooms.has(code)) return code;
+    }
+  }
+}
