@@ -35,7 +35,9 @@ function parseWith<T>(schema: z.ZodType<T>, frame: string, knownTypes?: readonly
   }
   const record = data as Record<string, unknown>;
   const requestId =
-    typeof record.requestId === 'string' && record.requestId.length <= LIMITS.requestIdMaxLength
+    typeof record.requestId === 'string' &&
+    record.requestId.length >= 1 &&
+    record.requestId.length <= LIMITS.requestIdMaxLength
       ? record.requestId
       : undefined;
   if (typeof record.type !== 'string') {

@@ -52,8 +52,8 @@ export interface AttemptPolicy {
 
 /**
  * Slows down repeated failures (wrong room codes, forged resume tokens) per key (an address).
- * Each failure adds 1 to a score that leaks 1 per `leakMs`; while the score is at `burst` or above,
- * attempts are refused until it has leaked below. With burst 10 and leakMs 30 s a single address
+ * Each failure adds 1 to a score that leaks 1 per `leakMs`; an attempt is refused while one more
+ * failure would take the score above `burst`, so `burst` wrong guesses in a row go through. With burst 10 and leakMs 30 s a single address
  * gets at most ~2,900 guesses a day; against 1,000 live rooms among 32^6 codes that is a 0.27 %
  * chance a day of landing in any room at all.
  * Successes do not clear the score: otherwise an attacker could mix in a room of their own.
@@ -65,9 +65,10 @@ export class AttemptLimiter {
 
   /** 0 if an attempt may go ahead now, else the ms to wait. */
   retryAfterMs(key: string, now: number): number {
-    const score = this.#score(key, now);
-    if (score < this.policy.burst) return 0;
-    return Math.ceil((score - this.policy.burst + 1) * this.policy.leakMs);
+    // Refuse when one more failure would take the score past the burst.
+    const excess = this.#score(key, now) + 1 - this.policy.burst;
+    if (excess <= 0) return 0;
+    return Math.ceil(excess * this.policy.leakMs);
   }
 
   fail(key: string, now: number): void {
