@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the tests need that npm cannot bring: Debian's Chromium (the E2E browser; the
+# tests never download one). Does nothing when it is already there. Uses sudo when not root.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "Test dependencies present (chromium)."
+  exit 0
+fi
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+echo "Installing with apt: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "Installed: ${need[*]}"
