@@ -11,17 +11,24 @@ export type Parsed<T> =
   | { ok: true; message: T }
   | { ok: false; code: ErrorCode; message: string; requestId?: string | undefined };
 
-const encoder = new TextEncoder();
-
-/** Byte length of a string as UTF-8, without allocating for pure-ASCII frames. */
-export function utf8Length(text: string): number {
-  // A UTF-16 code unit is at most 3 UTF-8 bytes, so short frames need no counting.
-  if (text.length * 3 <= LIMITS.maxMessageBytes) return text.length;
-  return encoder.encode(text).length;
+/**
+ * Whether `text` encoded as UTF-8 is longer than `limit` bytes, without allocating: a UTF-16 code
+ * unit is 1-3 UTF-8 bytes (a surrogate pair, 2 units, is 4 bytes), so short frames need no counting.
+ */
+export function utf8LongerThan(text: string, limit: number): boolean {
+  if (text.length * 3 <= limit) return false;
+  if (text.length > limit) return true;
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+    if (bytes > limit) return true;
+  }
+  return false;
 }
 
 function parseWith<T>(schema: z.ZodType<T>, frame: string, knownTypes?: readonly string[]): Parsed<T> {
-  if (utf8Length(frame) > LIMITS.maxMessageBytes) {
+  if (utf8LongerThan(frame, LIMITS.maxMessageBytes)) {
     return { ok: false, code: 'message-too-large', message: `frame over ${LIMITS.maxMessageBytes} bytes` };
   }
   let data: unknown;
@@ -44,7 +51,12 @@ function parseWith<T>(schema: z.ZodType<T>, frame: string, knownTypes?: readonly
     return { ok: false, code: 'bad-message', message: 'missing "type"', requestId };
   }
   if (knownTypes && !knownTypes.includes(record.type)) {
-    return { ok: false, code: 'unknown-type', message: `unknown type "${record.type.slice(0, 40)}"`, requestId };
+    return {
+      ok: false,
+      code: 'unknown-type',
+      message: `unknown type "${record.type.slice(0, 40)}"`,
+      requestId,
+    };
   }
   const result = schema.safeParse(data);
   if (!result.success) {

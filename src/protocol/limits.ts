@@ -54,15 +54,26 @@ export function formatRoomCode(code: string): string {
 export function normalizeName(input: string): string | null {
   const name = input
     .normalize('NFC')
-    // C0/C1 controls, zero-width and bidi override characters would let names impersonate others.
-    .replace(/[\p{Cc}\p{Cf}]/gu, '')
+    // Tabs and line breaks become spaces before other control characters go.
+    .replace(/\s+/gu, ' ')
+    .replace(INVISIBLE, '')
+    // A joiner counts only inside an emoji sequence (a family, a flag); elsewhere it is invisible.
+    .replace(/\u200d(?!\p{Extended_Pictographic})/gu, '')
+    .replace(/(?<![\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f])\u200d/gu, '')
     .replace(/\s+/gu, ' ')
     .trim();
   if (name.length === 0 || [...name].length > LIMITS.nameMaxLength) return null;
   return name;
 }
 
-/** Names are unique in a room regardless of case ("Sam" and "sam" are the same person to a reader). */
+/**
+ * Control and format characters (zero-width spaces, bidi overrides: they would let one name pass for
+ * another or reverse the text around it), except the zero-width joiner that joined emoji need.
+ */
+export const INVISIBLE = /(?!\u200d)[\p{Cc}\p{Cf}]/gu;
+
+/** Names are unique in a room regardless of case and width ("Sam", "sam" and "Ｓａｍ" read as one person). */
 export function nameKey(name: string): string {
-  return name.toLocaleLowerCase('en-US');
+  // NFKC folds look-alike forms (full-width "Ｓａｍ", ligatures) onto the plain letters.
+  return name.normalize('NFKC').toLocaleLowerCase('en-US');
 }

@@ -128,7 +128,14 @@ export type LeaveReason = z.infer<typeof LeaveReason>;
  * connection dropped and it did not come back within the grace period. kicked: the host removed you.
  * replaced: you resumed your place from another tab or connection. server-shutdown: the server stops.
  */
-export const CloseReason = z.enum(['host-closed', 'host-left', 'host-timeout', 'kicked', 'replaced', 'server-shutdown']);
+export const CloseReason = z.enum([
+  'host-closed',
+  'host-left',
+  'host-timeout',
+  'kicked',
+  'replaced',
+  'server-shutdown',
+]);
 export type CloseReason = z.infer<typeof CloseReason>;
 
 export const ServerMessage = z.discriminatedUnion('type', [

@@ -170,7 +170,12 @@ export class Hub {
     const member = room.verify(m.peerId, m.token);
     if (!member) {
       this.#attempts.fail(session.address, this.clock.now());
-      return this.#error(session, 'invalid-token', 'no such member, or the token does not match', m.requestId);
+      return this.#error(
+        session,
+        'invalid-token',
+        'no such member, or the token does not match',
+        m.requestId,
+      );
     }
     if (session.place && session.place.peerId !== member.peerId) {
       return this.#error(session, 'already-in-room', 'leave your room first', m.requestId);
@@ -243,7 +248,12 @@ export class Hub {
     const target = ctx.room.get(m.to);
     const targetSession = target ? this.#sessions.get(target.peerId) : undefined;
     // Media flows host <-> listener only; listeners never learn each other's addresses.
-    if (!target || !targetSession || target === ctx.member || (ctx.member.role !== 'host' && target.role !== 'host')) {
+    if (
+      !target ||
+      !targetSession ||
+      target === ctx.member ||
+      (ctx.member.role !== 'host' && target.role !== 'host')
+    ) {
       return this.#error(session, 'peer-not-found', 'signal target is not reachable from here');
     }
     targetSession.send({ type: 'signal', from: ctx.member.peerId, payload: m.payload });
@@ -271,7 +281,10 @@ export class Hub {
     return room;
   }
 
-  #context(session: Session, requestId: string | undefined): { room: Room; member: MemberRecord } | undefined {
+  #context(
+    session: Session,
+    requestId: string | undefined,
+  ): { room: Room; member: MemberRecord } | undefined {
     const place = session.place;
     const member = place?.room.get(place.peerId);
     if (!place || !member || place.room.closed) {
@@ -281,7 +294,10 @@ export class Hub {
     return { room: place.room, member };
   }
 
-  #hostContext(session: Session, requestId: string | undefined): { room: Room; member: MemberRecord } | undefined {
+  #hostContext(
+    session: Session,
+    requestId: string | undefined,
+  ): { room: Room; member: MemberRecord } | undefined {
     const ctx = this.#context(session, requestId);
     if (ctx && ctx.member.role !== 'host') {
       this.#error(session, 'not-host', 'only the host can do this', requestId);
@@ -371,7 +387,8 @@ export class Hub {
   #newCode(): string {
     for (;;) {
       let code = '';
-      for (let i = 0; i < ROOM_CODE_LENGTH; i++) code += ROOM_CODE_ALPHABET[randomInt(ROOM_CODE_ALPHABET.length)];
+      for (let i = 0; i < ROOM_CODE_LENGTH; i++)
+        code += ROOM_CODE_ALPHABET[randomInt(ROOM_CODE_ALPHABET.length)];
       if (!this.#rooms.has(code)) return code;
     }
   }

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   type ChatMessage,
   type ErrorCode,
+  INVISIBLE,
   LIMITS,
   type Member,
   nameKey,
@@ -84,7 +85,8 @@ export class Room {
     if (name === null) return { ok: false, code: 'name-invalid' };
     if (this.#members.size >= this.maxMembers) return { ok: false, code: 'room-full' };
     const key = nameKey(name);
-    for (const m of this.#members.values()) if (nameKey(m.name) === key) return { ok: false, code: 'name-taken' };
+    for (const m of this.#members.values())
+      if (nameKey(m.name) === key) return { ok: false, code: 'name-taken' };
     if (role === 'host' && this.#hostId !== '') throw new Error('room already has a host');
     if (role === 'listener' && this.#hostId === '') throw new Error('the host joins first');
 
@@ -128,8 +130,8 @@ export class Room {
   chat(from: MemberRecord, rawText: string, now: number): ChatResult {
     const text = rawText
       .normalize('NFC')
-      // Keep line breaks and tabs; drop other control characters.
-      .replace(/[\p{Cc}]/gu, (c) => (c === '\n' || c === '\t' ? c : ''))
+      // Keep line breaks and tabs; drop other control and format characters (bidi overrides).
+      .replace(INVISIBLE, (c) => (c === '\n' || c === '\t' ? c : ''))
       .replace(/\n{3,}/g, '\n\n')
       .trim();
     if (text.length === 0) return { ok: false, code: 'bad-message' };
@@ -137,7 +139,13 @@ export class Room {
     if (!from.chatBucket.take(now)) {
       return { ok: false, code: 'rate-limited', retryAfterMs: from.chatBucket.waitMs(now) };
     }
-    const message: ChatMessage = { id: this.#nextChatId++, from: from.peerId, name: from.name, text, at: now };
+    const message: ChatMessage = {
+      id: this.#nextChatId++,
+      from: from.peerId,
+      name: from.name,
+      text,
+      at: now,
+    };
     this.#chat.push(message);
     if (this.#chat.length > LIMITS.chatHistory) this.#chat.shift();
     return { ok: true, message };

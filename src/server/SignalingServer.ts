@@ -45,7 +45,11 @@ export class SignalingServer {
     readonly clock: Clock,
     readonly log: Logger,
   ) {
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD, perMessageDeflate: false });
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: HARD_MAX_PAYLOAD,
+      perMessageDeflate: false,
+    });
     this.#heartbeat = setInterval(() => this.#sweep(), options.heartbeatMs ?? 20_000);
     this.#heartbeat.unref();
   }
@@ -63,7 +67,8 @@ export class SignalingServer {
       this.log.warn('websocket from foreign origin refused', { origin: req.headers.origin });
       return reject(socket, 403, 'Forbidden');
     }
-    if (this.#wss.clients.size >= this.options.maxConnections) return reject(socket, 503, 'Service Unavailable');
+    if (this.#wss.clients.size >= this.options.maxConnections)
+      return reject(socket, 503, 'Service Unavailable');
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
   }
 
@@ -136,15 +141,25 @@ export class SignalingServer {
       }
       drops = 0;
       if (isBinary) {
-        session.send({ type: 'error', code: 'bad-message', message: 'binary frames are not part of the protocol' });
+        session.send({
+          type: 'error',
+          code: 'bad-message',
+          message: 'binary frames are not part of the protocol',
+        });
         return;
       }
       const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
       if (bytes > LIMITS.maxMessageBytes) {
-        session.send({ type: 'error', code: 'message-too-large', message: `over ${LIMITS.maxMessageBytes} bytes` });
+        session.send({
+          type: 'error',
+          code: 'message-too-large',
+          message: `over ${LIMITS.maxMessageBytes} bytes`,
+        });
         return;
       }
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data as ArrayBuffer).toString('utf8');
       const parsed = parseClientMessage(text);
       if (!parsed.ok) {
         session.send({

@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
@@ -24,12 +29,20 @@ export interface RunningServer {
 }
 
 /** Starts the HTTP and HTTPS servers, the static app and the signaling endpoint. */
-export async function startServer(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  log: Logger,
+  clock: Clock = systemClock,
+): Promise<RunningServer> {
   const startedAt = clock.now();
   const hub = new Hub(config, clock, log);
   const signaling = new SignalingServer(
     hub,
-    { allowedOrigins: config.allowedOrigins, trustProxy: config.trustProxy, maxConnections: config.maxConnections },
+    {
+      allowedOrigins: config.allowedOrigins,
+      trustProxy: config.trustProxy,
+      maxConnections: config.maxConnections,
+    },
     clock,
     log,
   );

@@ -68,7 +68,7 @@ const port = (fallback: number) =>
     .transform((s, ctx) => {
       if (s === undefined || s === '') return fallback;
       if (s === 'off') return null;
-      const n = Number(s);
+      const n = /^\d{1,5}$/.test(s) ? Number(s) : Number.NaN;
       if (!Number.isInteger(n) || n < 0 || n > 65535) {
         ctx.addIssue({ code: 'custom', message: `not a port: ${s}` });
         return z.NEVER;
@@ -82,7 +82,7 @@ const int = (fallback: number, min = 0) =>
     .optional()
     .transform((s, ctx) => {
       if (s === undefined || s === '') return fallback;
-      const n = Number(s);
+      const n = /^\d{1,15}$/.test(s) ? Number(s) : Number.NaN;
       if (!Number.isInteger(n) || n < min) {
         ctx.addIssue({ code: 'custom', message: `not an integer >= ${min}: ${s}` });
         return z.NEVER;

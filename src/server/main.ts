@@ -33,10 +33,17 @@ async function main(): Promise<void> {
   const joinUrl = config.publicUrl ?? lanUrls[0];
   if (joinUrl) {
     lines.push('', `  Scan to open ${joinUrl} on a phone:`, '');
-    lines.push(...renderUnicodeCompact(joinUrl).split('\n').map((l) => `    ${l}`));
+    lines.push(
+      ...renderUnicodeCompact(joinUrl)
+        .split('\n')
+        .map((l) => `    ${l}`),
+    );
   }
   if (server.selfSigned && lanUrls.length > 0) {
-    lines.push('', '  The certificate is self-signed: each phone asks once to accept it (Advanced -> Proceed).');
+    lines.push(
+      '',
+      '  The certificate is self-signed: each phone asks once to accept it (Advanced -> Proceed).',
+    );
   }
   // One machine-readable line for scripts and tests that start the server on port 0.
   lines.push('', `JAMSESH_LISTENING ${JSON.stringify({ http: server.httpUrl, https: server.httpsUrl })}`, '');

@@ -48,7 +48,9 @@ export function createStaticHandler(root: string) {
       return;
     }
     const wantsFile = path.extname(pathname) !== '';
-    const file = wantsFile ? path.resolve(resolvedRoot, `.${path.posix.normalize(pathname)}`) : path.join(resolvedRoot, 'index.html');
+    const file = wantsFile
+      ? path.resolve(resolvedRoot, `.${path.posix.normalize(pathname)}`)
+      : path.join(resolvedRoot, 'index.html');
     if (!file.startsWith(resolvedRoot + path.sep)) {
       res.writeHead(404).end('Not Found');
       return;

@@ -6,7 +6,11 @@ export interface Person {
   page: Page;
 }
 
-async function newPerson(browser: Browser, name: string, viewport = { width: 1280, height: 800 }): Promise<Person> {
+async function newPerson(
+  browser: Browser,
+  name: string,
+  viewport = { width: 1280, height: 800 },
+): Promise<Person> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   return { name, page };
@@ -37,7 +41,9 @@ export async function expectMembers(page: Page, names: string[]): Promise<void> 
   await expect(page.getByTestId('member')).toContainText(names);
 }
 
-export const test = base.extend<{ person: (name: string, viewport?: { width: number; height: number }) => Promise<Person> }>({
+export const test = base.extend<{
+  person: (name: string, viewport?: { width: number; height: number }) => Promise<Person>;
+}>({
   person: async ({ browser }, use) => {
     const made: Person[] = [];
     await use(async (name, viewport) => {

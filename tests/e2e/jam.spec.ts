@@ -79,7 +79,10 @@ test.describe('a jam through the real UI', () => {
     await hana.page.goBack();
     await expect(hana.page.getByTestId('room-code')).toHaveAttribute('data-code', code);
     await expect(hana.page.getByTestId('close-room-button')).toBeVisible();
-    await expect(ana.page.locator('[data-testid=member][data-role=host]')).toHaveAttribute('data-presence', 'online');
+    await expect(ana.page.locator('[data-testid=member][data-role=host]')).toHaveAttribute(
+      'data-presence',
+      'online',
+    );
     await expect(ana.page.getByTestId('status')).toHaveCount(0);
     await expectMembers(hana.page, ['Hana', 'Ana']);
   });
@@ -100,9 +103,14 @@ test.describe('a jam through the real UI', () => {
     const code = await hostJam(hana);
     const ana = await person('Ana');
     await joinJam(ana, code);
-    const peerId = await ana.page.locator('[data-testid=member][data-self=true]').getAttribute('data-peer-id');
+    const peerId = await ana.page
+      .locator('[data-testid=member][data-self=true]')
+      .getAttribute('data-peer-id');
     await ana.page.reload();
-    await expect(ana.page.locator('[data-testid=member][data-self=true]')).toHaveAttribute('data-peer-id', peerId ?? '');
+    await expect(ana.page.locator('[data-testid=member][data-self=true]')).toHaveAttribute(
+      'data-peer-id',
+      peerId ?? '',
+    );
     await expectMembers(hana.page, ['Hana', 'Ana']);
   });
 

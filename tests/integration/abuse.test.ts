@@ -34,8 +34,16 @@ describe('bad input gets an error code and the server stays up', () => {
     ['an unknown message type', '{"type":"become-host"}', 'unknown-type'],
     ['a missing field', '{"type":"join-room","name":"x"}', 'bad-message'],
     ['a field of the wrong type', '{"type":"chat","text":42}', 'bad-message'],
-    ['an oversized field', JSON.stringify({ type: 'chat', text: 'x'.repeat(LIMITS.chatMaxLength * 5) }), 'bad-message'],
-    ['a frame over the size limit', JSON.stringify({ type: 'chat', text: 'x'.repeat(LIMITS.maxMessageBytes) }), 'message-too-large'],
+    [
+      'an oversized field',
+      JSON.stringify({ type: 'chat', text: 'x'.repeat(LIMITS.chatMaxLength * 5) }),
+      'bad-message',
+    ],
+    [
+      'a frame over the size limit',
+      JSON.stringify({ type: 'chat', text: 'x'.repeat(LIMITS.maxMessageBytes) }),
+      'message-too-large',
+    ],
   ])('%s -> %s', async (_what, frame, code) => {
     const c = await connect();
     c.sendRaw(frame);
@@ -157,7 +165,19 @@ describe('fuzzing', () => {
       { type: 'leave-room' },
       { type: 'ping', t: 1 },
     ];
-    const junk = [null, true, -1, 1e308, '', 'x'.repeat(300), [], {}, { __proto__: { polluted: true } }, '\u0000', 'constructor'];
+    const junk = [
+      null,
+      true,
+      -1,
+      1e308,
+      '',
+      'x'.repeat(300),
+      [],
+      {},
+      { __proto__: { polluted: true } },
+      '\u0000',
+      'constructor',
+    ];
     let seed = 12345;
     const rand = (n: number) => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -213,7 +233,7 @@ describe('fuzzing', () => {
     const { client, joined } = await joinRoom(url, code, 'After Fuzz');
     clients.push(client);
     expect(joined.members.map((m) => m.name)).toContain('After Fuzz');
-    const health = await (await fetch(`${url}/healthz`)).json();
+    const health = (await (await fetch(`${url}/healthz`)).json()) as { ok: boolean };
     expect(health.ok).toBe(true);
   });
 });

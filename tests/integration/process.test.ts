@@ -115,7 +115,11 @@ describe('the server process', () => {
     expect(id).toBe(joined.self.peerId);
     expect(Number(expiry) - Date.now() / 1000).toBeGreaterThan(590);
     expect(Number(expiry) - Date.now() / 1000).toBeLessThanOrEqual(601);
-    expect(turn?.credential).toBe(createHmac('sha1', secret).update(turn?.username ?? '').digest('base64'));
+    expect(turn?.credential).toBe(
+      createHmac('sha1', secret)
+        .update(turn?.username ?? '')
+        .digest('base64'),
+    );
     await client.close();
   });
 

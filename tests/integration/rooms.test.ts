@@ -29,7 +29,9 @@ describe('a room, through the real server', () => {
     expect(joined.room.code).toMatch(/^[0-9A-HJKMNP-TV-Z]{6}$/);
     expect(joined.self.role).toBe('host');
     expect(joined.self.token.length).toBeGreaterThanOrEqual(32);
-    expect(joined.members).toEqual([expect.objectContaining({ name: 'Hana', role: 'host', presence: 'online' })]);
+    expect(joined.members).toEqual([
+      expect.objectContaining({ name: 'Hana', role: 'host', presence: 'online' }),
+    ]);
     expect(joined.room.hostId).toBe(joined.self.peerId);
   });
 
@@ -65,8 +67,15 @@ describe('a room, through the real server', () => {
     const { client: ana, joined } = track(await joinRoom(url, code, 'Ana'));
     const offer = { kind: 'description', description: { type: 'offer', sdp: 'v=0\r\n' } } as const;
     host.send({ type: 'signal', to: joined.self.peerId, payload: offer });
-    expect(await ana.next('signal')).toEqual({ type: 'signal', from: hostJoined.self.peerId, payload: offer });
-    const candidate = { kind: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0 } } as const;
+    expect(await ana.next('signal')).toEqual({
+      type: 'signal',
+      from: hostJoined.self.peerId,
+      payload: offer,
+    });
+    const candidate = {
+      kind: 'candidate',
+      candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0 },
+    } as const;
     ana.send({ type: 'signal', to: hostJoined.self.peerId, payload: candidate });
     expect((await host.next('signal')).payload).toEqual(candidate);
   });
@@ -192,7 +201,10 @@ describe('dropped connections and reclaiming', () => {
     );
     expect(back.members.find((m) => m.peerId === joined.self.peerId)?.presence).toBe('online');
     again.drop();
-    expect(await host.next('member-left', 3000)).toMatchObject({ peerId: joined.self.peerId, reason: 'timeout' });
+    expect(await host.next('member-left', 3000)).toMatchObject({
+      peerId: joined.self.peerId,
+      reason: 'timeout',
+    });
   });
 
   it('refuses a resume with a forged token', async () => {
@@ -207,7 +219,10 @@ describe('dropped connections and reclaiming', () => {
     const { host, joined, code } = track(await hostRoom(url));
     const second = await TestClient.connect(url);
     clients.push(second);
-    await second.request({ type: 'resume', code, peerId: joined.self.peerId, token: joined.self.token }, 'joined');
+    await second.request(
+      { type: 'resume', code, peerId: joined.self.peerId, token: joined.self.token },
+      'joined',
+    );
     expect(await host.next('room-closed')).toMatchObject({ reason: 'replaced' });
   });
 });
@@ -216,7 +231,11 @@ describe('the HTTP side', () => {
   it('answers /healthz with the live counts', async () => {
     const res = await fetch(`${url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ok: true, rooms: expect.any(Number), connections: expect.any(Number) });
+    expect(await res.json()).toMatchObject({
+      ok: true,
+      rooms: expect.any(Number),
+      connections: expect.any(Number),
+    });
   });
 
   it('serves the app for join links and sets the isolation headers', async () => {

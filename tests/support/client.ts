@@ -60,9 +60,11 @@ export class TestClient {
         const m = this.received[this.#cursor++] as ServerMessage;
         if (m.type === type) return m as ServerMessageOf<T>;
       }
-      if (this.closeCode !== undefined) throw new Error(`connection closed (${this.closeCode}) waiting for ${type}`);
+      if (this.closeCode !== undefined)
+        throw new Error(`connection closed (${this.closeCode}) waiting for ${type}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${type}; got ${JSON.stringify(this.received.slice(-3))}`);
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${type}; got ${JSON.stringify(this.received.slice(-3))}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.#waiters.push(() => {

@@ -6,7 +6,9 @@ import { type Config, loadConfig } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/logger.js';
 
 /** A real JamSesh server on a free loopback port, with a throwaway data folder and a stub app. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<RunningServer & { config: Config }> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+): Promise<RunningServer & { config: Config }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jamsesh-test-'));
   const staticDir = path.join(dir, 'client');
   const { mkdirSync } = await import('node:fs');
