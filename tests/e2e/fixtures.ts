@@ -32,7 +32,7 @@ export async function joinJam(person: Person, code: string): Promise<void> {
   await person.page.getByTestId('name-input').fill(person.name);
   await person.page.getByTestId('code-input').fill(code);
   await person.page.getByTestId('join-button').click();
-  await expect(person.page.getByTestId('room-code')).toHaveAttribute('data-code', code);
+  await expect(person.page.getByTestId('room-code')).toHaveAttribute('data-code', code.toUpperCase());
 }
 
 /** Waits until a page's member list shows exactly these names, in order. */

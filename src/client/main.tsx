@@ -1,0 +1,27 @@
+import { render } from 'preact';
+import { App } from './App.js';
+import { SignalingClient, signalingUrl } from './net/SignalingClient.js';
+import { JamClient } from './state/JamClient.js';
+import { browserStore, PlaceStore } from './state/PlaceStore.js';
+import './styles.css';
+
+const signaling = new SignalingClient({ url: signalingUrl(location) });
+const jam = new JamClient({
+  signaling,
+  store: new PlaceStore(browserStore('sessionStorage'), browserStore('localStorage')),
+  initialPath: location.pathname,
+  origin: location.origin,
+  navigate: (path) => {
+    if (location.pathname !== path) history.replaceState(null, '', path);
+  },
+});
+
+// The browser knows before our timers do: retry at once when the network is back, and check the
+// socket when a phone brings the page back from the background (it may have died meanwhile).
+window.addEventListener('online', () => signaling.reconnectNow());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') signaling.probe();
+});
+
+const root = document.getElementById('app');
+if (root) render(<App jam={jam} />, root);

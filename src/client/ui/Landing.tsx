@@ -1,0 +1,92 @@
+import { useEffect, useState } from 'preact/hooks';
+import { formatRoomCode, LIMITS, normalizeRoomCode } from '../../protocol/index.js';
+import type { AppState, JamClient } from '../state/JamClient.js';
+
+/** The start page: a name, then host a jam or join one by code. */
+export function Landing({ jam, state }: { jam: JamClient; state: AppState }) {
+  const [name, setName] = useState(state.name);
+  const [code, setCode] = useState(state.landingCode);
+  useEffect(() => setCode(state.landingCode), [state.landingCode]);
+  const busy = state.pending !== null;
+
+  const host = () => void jam.host(name);
+  const join = (event: Event) => {
+    event.preventDefault();
+    void jam.join(code, name);
+  };
+
+  return (
+    <main class="landing">
+      <section class="hero">
+        <h1>Listen together.</h1>
+        <p>Host a jam and share its code, or join a friend's jam with theirs.</p>
+      </section>
+      <div class="card landing-card">
+        <label class="field">
+          <span>Your name</span>
+          <input
+            data-testid="name-input"
+            type="text"
+            value={name}
+            maxLength={LIMITS.nameMaxLength}
+            autoComplete="nickname"
+            placeholder="What should others call you?"
+            enterKeyHint="go"
+            onInput={(e) => {
+              setName(e.currentTarget.value);
+              jam.dismissError();
+            }}
+            onKeyDown={(e) => {
+              if (e.key !== 'Enter' || busy) return;
+              if (code.trim() !== '') void jam.join(code, name);
+              else host();
+            }}
+          />
+        </label>
+        <div class="choices">
+          <section class="choice">
+            <h2>Start a jam</h2>
+            <p class="hint">You get a code and a link to share.</p>
+            <button type="button" class="primary" data-testid="host-button" disabled={busy} onClick={host}>
+              {state.pending === 'create' ? 'Starting...' : 'Host a Jam'}
+            </button>
+          </section>
+          <form class="choice" onSubmit={join}>
+            <h2>Join a jam</h2>
+            <label class="field">
+              <span>Jam code</span>
+              <input
+                data-testid="code-input"
+                class="code-input"
+                type="text"
+                value={code}
+                maxLength={32}
+                autoComplete="off"
+                autoCapitalize="characters"
+                spellcheck={false}
+                placeholder="K7Q 4MZ"
+                enterKeyHint="go"
+                onInput={(e) => {
+                  setCode(e.currentTarget.value);
+                  jam.dismissError();
+                }}
+                onBlur={() => {
+                  const normal = normalizeRoomCode(code);
+                  if (normal) setCode(formatRoomCode(normal));
+                }}
+              />
+            </label>
+            <button type="submit" data-testid="join-button" disabled={busy}>
+              {state.pending === 'join' ? 'Joining...' : 'Join a Jam'}
+            </button>
+          </form>
+        </div>
+        {state.error && (
+          <p class="error" data-testid="error" role="alert">
+            {state.error}
+          </p>
+        )}
+      </div>
+    </main>
+  );
+}
