@@ -59,7 +59,7 @@ export function normalizeName(input: string): string | null {
     .replace(INVISIBLE, '')
     // A joiner counts only inside an emoji sequence (a family, a flag); elsewhere it is invisible.
     .replace(/\u200d(?!\p{Extended_Pictographic})/gu, '')
-    .replace(/(?<![\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f])\u200d/gu, '')
+    .replace(/(?<!\p{Extended_Pictographic}|\p{Emoji_Modifier}|\ufe0f)\u200d/gu, '')
     .replace(/\s+/gu, ' ')
     .trim();
   if (name.length === 0 || [...name].length > LIMITS.nameMaxLength) return null;
