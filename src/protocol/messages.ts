@@ -64,9 +64,15 @@ export const IceServer = z.object({
 export type IceServer = z.infer<typeof IceServer>;
 
 /** RTCSessionDescriptionInit and RTCIceCandidateInit, bounded. `candidate: null` ends gathering. */
+/**
+ * `link` names one peer connection (random, chosen by the host): a payload with a new `link` means
+ * the host started a new connection (it reloaded), not a renegotiation of the current one.
+ */
+const LinkId = z.string().max(32).optional();
 export const SignalPayload = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('description'),
+    link: LinkId,
     description: z.object({
       type: z.enum(['offer', 'answer', 'pranswer', 'rollback']),
       sdp: z.string().max(LIMITS.sdpMaxLength),
@@ -74,6 +80,7 @@ export const SignalPayload = z.discriminatedUnion('kind', [
   }),
   z.object({
     kind: z.literal('candidate'),
+    link: LinkId,
     candidate: z
       .object({
         candidate: z.string().max(LIMITS.candidateMaxLength),

@@ -1,0 +1,106 @@
+/**
+ * The media protocol between the host and each listener, over one WebRTC peer connection:
+ *
+ * - `audio` data channel (unordered, no retransmits): binary audio frames, see `encodeAudioFrame`.
+ * - `clock` data channel (unordered, no retransmits): binary clock probes and replies.
+ * - `control` data channel (reliable, ordered): JSON `HostControl` / `ListenerControl` messages.
+ *
+ * Unreliable channels for audio and clock because a late frame is worse than a lost one (the playout
+ * conceals a loss; a retransmitted frame arrives after its time) and a retransmitted clock probe only
+ * measures the retransmission. docs/sync.md describes the timeline these stamps live on.
+ */
+import { z } from 'zod';
+
+export * from './mediaWire.js';
+
+import type { MediaParse } from './mediaWire.js';
+
+// ---------------------------------------------------------------------------------------------
+// Control channel (JSON)
+
+export const SyncMode = z.enum(['live', 'party']);
+export type SyncMode = z.infer<typeof SyncMode>;
+
+export const SourceKind = z.enum(['none', 'tab', 'file', 'mic', 'test']);
+export type SourceKind = z.infer<typeof SourceKind>;
+
+/** What a member's sync looks like, for the member list. All ms; -1 where not known yet. */
+export const SyncStatus = z.object({
+  /** Filtered |read position - target| at this device's output. */
+  syncErrorMs: z.number(),
+  /** Host capture -> this device's speaker: the room delay D as lived by this device. */
+  delayMs: z.number(),
+  /** Media buffered ahead of the playout position. */
+  bufferMs: z.number(),
+  /** Clock-sync uncertainty bound. */
+  clockUncertaintyMs: z.number(),
+  rttMs: z.number(),
+  lateFrames: z.number(),
+  underrunMs: z.number(),
+  inSync: z.boolean(),
+});
+export type SyncStatus = z.infer<typeof SyncStatus>;
+
+export const NowPlaying = z.object({
+  source: SourceKind,
+  title: z.string().max(200).optional(),
+  artist: z.string().max(200).optional(),
+  durationMs: z.number().nonnegative().optional(),
+  /** Position at host-clock time `at`, for files. */
+  positionMs: z.number().nonnegative().optional(),
+  at: z.number(),
+  playing: z.boolean(),
+});
+export type NowPlaying = z.infer<typeof NowPlaying>;
+
+export const HostControl = z.discriminatedUnion('type', [
+  /** The playout parameters every device uses: D and the mode it came from. */
+  z.object({
+    type: z.literal('session'),
+    delayMs: z.number().min(0).max(10_000),
+    mode: SyncMode,
+    streamId: z.number(),
+  }),
+  z.object({ type: z.literal('now-playing'), nowPlaying: NowPlaying }),
+  /** Sync status of every member, so every member list can show it. */
+  z.object({ type: z.literal('sync-table'), entries: z.record(z.string().max(32), SyncStatus) }),
+]);
+export type HostControl = z.infer<typeof HostControl>;
+
+export const ListenerControl = z.discriminatedUnion('type', [
+  /**
+   * Once a second. `needMs`: the room delay this device needs (frame age at arrival p99 + render
+   * lead + decoding), from which the host picks D.
+   */
+  z.object({
+    type: z.literal('report'),
+    status: SyncStatus,
+    jitterMs: z.number(),
+    lossRate: z.number().min(0).max(1),
+    needMs: z.number().min(0).max(60_000),
+  }),
+]);
+export type ListenerControl = z.infer<typeof ListenerControl>;
+
+export function parseHostControl(text: string): MediaParse<HostControl> {
+  return parseJson(HostControl, text);
+}
+
+export function parseListenerControl(text: string): MediaParse<ListenerControl> {
+  return parseJson(ListenerControl, text);
+}
+
+function parseJson<T>(schema: z.ZodType<T>, text: string): MediaParse<T> {
+  if (typeof text !== 'string' || text.length > 64 * 1024)
+    return { ok: false, reason: 'not text or too long' };
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  const r = schema.safeParse(data);
+  return r.success
+    ? { ok: true, value: r.data }
+    : { ok: false, reason: r.error.issues[0]?.message ?? 'invalid' };
+}

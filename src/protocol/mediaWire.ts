@@ -1,0 +1,125 @@
+/**
+ * The media protocol between the host and each listener, over one WebRTC peer connection:
+ *
+ * - `audio` data channel (unordered, no retransmits): binary audio frames, see `encodeAudioFrame`.
+ * - `clock` data channel (unordered, no retransmits): binary clock probes and replies.
+ * - `control` data channel (reliable, ordered): JSON `HostControl` / `ListenerControl` messages.
+ *
+ * Unreliable channels for audio and clock because a late frame is worse than a lost one (the playout
+ * conceals a loss; a retransmitted frame arrives after its time) and a retransmitted clock probe only
+ * measures the retransmission. docs/sync.md describes the timeline these stamps live on.
+ */
+// This part has no dependencies, so the audio worklets can import it without pulling in zod.
+
+export const AUDIO_CHANNEL = 'audio';
+export const CLOCK_CHANNEL = 'clock';
+export const CONTROL_CHANNEL = 'control';
+
+export const MEDIA_SAMPLE_RATE = 48_000;
+export const MEDIA_CHANNELS = 2;
+/** 10 ms frames: half Opus's default 20 ms, for lower latency at ~3 kbps more overhead. */
+export const FRAME_SAMPLES = 480;
+export const FRAME_MS = (FRAME_SAMPLES / MEDIA_SAMPLE_RATE) * 1000;
+
+const KIND_AUDIO = 1;
+const KIND_CLOCK_PROBE = 2;
+const KIND_CLOCK_REPLY = 3;
+export const AUDIO_HEADER_BYTES = 20;
+/** An Opus packet is at most 1275 bytes per 20 ms frame (RFC 6716 section 3.2.1). */
+const MAX_OPUS_BYTES = 1275 * 3;
+
+export const FLAG_DISCONTINUITY = 1;
+
+export interface AudioFrame {
+  /** Bit 0: first frame after a discontinuity (seek, source switch, encoder restart). */
+  flags: number;
+  /** Changes whenever the host restarts its encoder; a listener resets its decoder on a change. */
+  streamId: number;
+  seq: number;
+  /** Host-clock ms (performance.timeOrigin + performance.now() on the host) of the first sample. */
+  t: number;
+  /** Samples per channel in this frame (FRAME_SAMPLES). */
+  samples: number;
+  /** The Opus packet. A view into the received buffer: copy it if you keep it. */
+  payload: Uint8Array;
+}
+
+export function encodeAudioFrame(frame: AudioFrame): ArrayBuffer {
+  const buf = new ArrayBuffer(AUDIO_HEADER_BYTES + frame.payload.byteLength);
+  const view = new DataView(buf);
+  view.setUint8(0, KIND_AUDIO);
+  view.setUint8(1, frame.flags & 0xff);
+  view.setUint16(2, frame.streamId & 0xffff, true);
+  view.setUint32(4, frame.seq >>> 0, true);
+  view.setFloat64(8, frame.t, true);
+  view.setUint16(16, frame.samples, true);
+  view.setUint16(18, 0, true);
+  new Uint8Array(buf, AUDIO_HEADER_BYTES).set(frame.payload);
+  return buf;
+}
+
+export type MediaParse<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Parses an audio frame, rejecting anything malformed or out of range (it is dropped and counted). */
+export function decodeAudioFrame(data: ArrayBuffer): MediaParse<AudioFrame> {
+  if (!(data instanceof ArrayBuffer)) return { ok: false, reason: 'not binary' };
+  if (data.byteLength <= AUDIO_HEADER_BYTES) return { ok: false, reason: 'too short' };
+  if (data.byteLength > AUDIO_HEADER_BYTES + MAX_OPUS_BYTES) return { ok: false, reason: 'too long' };
+  const view = new DataView(data);
+  if (view.getUint8(0) !== KIND_AUDIO) return { ok: false, reason: 'not an audio frame' };
+  const t = view.getFloat64(8, true);
+  const samples = view.getUint16(16, true);
+  if (!Number.isFinite(t) || t <= 0) return { ok: false, reason: 'bad timestamp' };
+  if (samples === 0 || samples > MEDIA_SAMPLE_RATE / 10) return { ok: false, reason: 'bad sample count' };
+  return {
+    ok: true,
+    value: {
+      flags: view.getUint8(1),
+      streamId: view.getUint16(2, true),
+      seq: view.getUint32(4, true),
+      t,
+      samples,
+      payload: new Uint8Array(data, AUDIO_HEADER_BYTES),
+    },
+  };
+}
+
+/** Listener -> host: "my clock read t0 when I sent this". */
+export function encodeClockProbe(t0: number): ArrayBuffer {
+  const buf = new ArrayBuffer(16);
+  const view = new DataView(buf);
+  view.setUint8(0, KIND_CLOCK_PROBE);
+  view.setFloat64(8, t0, true);
+  return buf;
+}
+
+/** Host -> listener: the probe's t0, the host's receive time t1 and send time t2. */
+export function encodeClockReply(t0: number, t1: number, t2: number): ArrayBuffer {
+  const buf = new ArrayBuffer(32);
+  const view = new DataView(buf);
+  view.setUint8(0, KIND_CLOCK_REPLY);
+  view.setFloat64(8, t0, true);
+  view.setFloat64(16, t1, true);
+  view.setFloat64(24, t2, true);
+  return buf;
+}
+
+export type ClockMessage =
+  | { kind: 'probe'; t0: number }
+  | { kind: 'reply'; t0: number; t1: number; t2: number };
+
+export function decodeClockMessage(data: ArrayBuffer): MediaParse<ClockMessage> {
+  if (!(data instanceof ArrayBuffer) || data.byteLength < 16) return { ok: false, reason: 'too short' };
+  const view = new DataView(data);
+  const kind = view.getUint8(0);
+  const t0 = view.getFloat64(8, true);
+  if (!Number.isFinite(t0)) return { ok: false, reason: 'bad time' };
+  if (kind === KIND_CLOCK_PROBE && data.byteLength === 16) return { ok: true, value: { kind: 'probe', t0 } };
+  if (kind === KIND_CLOCK_REPLY && data.byteLength === 32) {
+    const t1 = view.getFloat64(16, true);
+    const t2 = view.getFloat64(24, true);
+    if (!Number.isFinite(t1) || !Number.isFinite(t2)) return { ok: false, reason: 'bad time' };
+    return { ok: true, value: { kind: 'reply', t0, t1, t2 } };
+  }
+  return { ok: false, reason: 'not a clock message' };
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { LineFit } from './LineFit.js';
+import { OutputClock } from './OutputClock.js';
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const options = { windowX: 10_000, maxPoints: 1000, outlierY: 2, stepPoints: 8, stepY: 3 };
+
+describe('LineFit', () => {
+  it('recovers a line with a 200 ppm slope from noisy epoch-sized points to a microsecond', () => {
+    const fit = new LineFit(options, 1);
+    const r = rng(1);
+    const y = (x: number) => 1.795e12 + 12.5 + x * (1 + 200e-6);
+    for (let x = 0; x <= 10_000; x += 20) fit.add(x, y(x) + (r() - 0.5) * 0.2);
+    expect(Math.abs(fit.at(10_000) - y(10_000))).toBeLessThan(0.03);
+    expect((fit.line?.slope ?? 0) - 1).toBeCloseTo(200e-6, 5);
+    expect(fit.inverse(y(5000))).toBeCloseTo(5000, 1);
+  });
+
+  it('ignores readings delayed by OS stalls', () => {
+    const fit = new LineFit(options, 1);
+    const r = rng(2);
+    for (let x = 0; x <= 5000; x += 20) fit.add(x, 1000 + x + (r() < 0.1 ? 10 + r() * 40 : 0));
+    expect(Math.abs(fit.at(5000) - 6000)).toBeLessThan(0.05);
+  });
+
+  it('follows a step at once instead of averaging across it', () => {
+    const fit = new LineFit(options, 1);
+    for (let x = 0; x <= 4000; x += 20) fit.add(x, x);
+    for (let x = 4020; x <= 4400; x += 20) fit.add(x, x + 12);
+    expect(fit.steps).toBe(1);
+    expect(fit.at(4400)).toBeCloseTo(4412, 3);
+  });
+
+  it('forgets points older than its window', () => {
+    const fit = new LineFit({ ...options, windowX: 1000 }, 1);
+    for (let x = 0; x <= 5000; x += 10) fit.add(x, x * 1.001);
+    expect(fit.line?.n).toBeLessThanOrEqual(101);
+    expect(fit.line?.slope).toBeCloseTo(1.001, 6);
+  });
+
+  it('assumes the default slope until the points span enough to measure one', () => {
+    const fit = new LineFit(options, 1);
+    fit.add(0, 100);
+    fit.add(20, 120.5);
+    expect(fit.line?.slope).toBe(1);
+    expect(Number.isNaN(new LineFit(options, 1).at(0))).toBe(true);
+  });
+});
+
+describe('OutputClock', () => {
+  it('maps context time to the local clock from getOutputTimestamp readings, and back', () => {
+    const clock = new OutputClock();
+    const origin = 1.795e12;
+    // The context started at performance time 500 ms; its output is 31 ms behind; +200 ppm.
+    for (let c = 0.02; c < 3; c += 0.02) clock.addReading(c, 500 + 31 + c * 1000 * (1 + 200e-6), origin);
+    expect(clock.ready).toBe(true);
+    expect(clock.localTimeOf(2)).toBeCloseTo(origin + 531 + 2000 * (1 + 200e-6), 2);
+    expect(clock.contextTimeAt(clock.localTimeOf(1.234))).toBeCloseTo(1.234, 6);
+  });
+
+  it('ignores readings from before the output started', () => {
+    const clock = new OutputClock();
+    clock.addReading(0, 0, 1e12);
+    clock.addReading(0.5, 0, 1e12);
+    expect(clock.ready).toBe(false);
+  });
+});
