@@ -1,5 +1,7 @@
 import { render } from 'preact';
 import { App } from './App.js';
+import { AudioSession } from './media/AudioSession.js';
+import { installTestHooks } from './media/testHooks.js';
 import { SignalingClient, signalingUrl } from './net/SignalingClient.js';
 import { JamClient } from './state/JamClient.js';
 import { browserStore, PlaceStore } from './state/PlaceStore.js';
@@ -23,5 +25,8 @@ document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') signaling.probe();
 });
 
+const audio = new AudioSession(jam, signaling);
+installTestHooks(audio);
+
 const root = document.getElementById('app');
-if (root) render(<App jam={jam} />, root);
+if (root) render(<App jam={jam} audio={audio} />, root);

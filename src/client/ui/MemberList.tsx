@@ -1,8 +1,19 @@
 import type { Member } from '../../protocol/index.js';
+import type { SyncStatus } from '../../protocol/media.js';
 import { membersInOrder, type RoomState } from '../state/roomState.js';
+import { describeSync } from '../text/sync.js';
 
 /** Who is in the jam, with their presence; the host can remove listeners. */
-export function MemberList({ room, onKick }: { room: RoomState; onKick: (peerId: string) => void }) {
+export function MemberList({
+  room,
+  sync,
+  onKick,
+}: {
+  room: RoomState;
+  /** Sync status by peer id, from the host. */
+  sync: Record<string, SyncStatus>;
+  onKick: (peerId: string) => void;
+}) {
   const members = membersInOrder(room);
   const canKick = room.self.role === 'host' && !room.ended;
   return (
@@ -19,6 +30,7 @@ export function MemberList({ room, onKick }: { room: RoomState; onKick: (peerId:
             key={m.peerId}
             member={m}
             self={m.peerId === room.self.peerId}
+            sync={sync[m.peerId]}
             onKick={canKick && m.role !== 'host' ? () => onKick(m.peerId) : undefined}
           />
         ))}
@@ -30,10 +42,12 @@ export function MemberList({ room, onKick }: { room: RoomState; onKick: (peerId:
 function MemberItem({
   member,
   self,
+  sync,
   onKick,
 }: {
   member: Member;
   self: boolean;
+  sync: SyncStatus | undefined;
   onKick?: (() => void) | undefined;
 }) {
   const away = member.presence === 'reconnecting';
@@ -56,6 +70,9 @@ function MemberItem({
         {self && <span class="you"> (you)</span>}
         {member.role === 'host' && <span class="badge">Host</span>}
         <span class="presence-text">{away ? 'reconnecting...' : 'online'}</span>
+        <span class="member-sync" data-testid="member-sync" data-in-sync={String(Boolean(sync?.inSync))}>
+          {describeSync(sync)}
+        </span>
       </span>
       {onKick && (
         <button

@@ -1,21 +1,22 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { AudioSession } from '../media/AudioSession.js';
 import { formatElapsed } from '../text/time.js';
+import { AudioPanel } from './AudioPanel.js';
+import { useAudioState } from './useAudioState.js';
 
-/**
- * What is playing and for how long the jam has run. Audio arrives in a later issue; this is where
- * the track, the transport and the sync state will go.
- */
+/** What is playing, the audio controls, and for how long the jam has run. */
 export function PlaybackBar({
   createdAt,
   serverNow,
-  isHost,
+  audio,
 }: {
   /** Server clock, ms since the epoch. */
   createdAt: number;
   serverNow: () => number;
-  isHost: boolean;
+  audio: AudioSession;
 }) {
   const elapsed = useSecondTicker(() => serverNow() - createdAt);
+  const audioState = useAudioState(audio);
   return (
     <section class="card playback" data-testid="playback-bar" aria-label="Playback">
       <div class="now-playing">
@@ -23,10 +24,7 @@ export function PlaybackBar({
           ♪
         </div>
         <div class="track">
-          <p class="track-title">Waiting for the host to play something</p>
-          <p class="hint">
-            {isHost ? 'Playing audio from this device arrives in a coming update.' : 'You will hear it here.'}
-          </p>
+          <AudioPanel audio={audio} state={audioState} />
         </div>
       </div>
       <div class="session">

@@ -1,14 +1,27 @@
 import { useEffect, useState } from 'preact/hooks';
 import { formatRoomCode } from '../../protocol/index.js';
+import type { AudioSession } from '../media/AudioSession.js';
 import type { AppState, JamClient } from '../state/JamClient.js';
 import { isHost, type RoomState } from '../state/roomState.js';
 import { ChatPanel } from './ChatPanel.js';
 import { InvitePanel } from './InvitePanel.js';
 import { MemberList } from './MemberList.js';
 import { PlaybackBar } from './PlaybackBar.js';
+import { useAudioState } from './useAudioState.js';
 
 /** Inside a jam: its code and the way out, playback, the invite, who is here, and the chat. */
-export function RoomPage({ jam, state, room }: { jam: JamClient; state: AppState; room: RoomState }) {
+export function RoomPage({
+  jam,
+  audio,
+  state,
+  room,
+}: {
+  jam: JamClient;
+  audio: AudioSession;
+  state: AppState;
+  room: RoomState;
+}) {
+  const audioState = useAudioState(audio);
   const code = room.room.code;
   const host = isHost(room);
   return (
@@ -22,10 +35,10 @@ export function RoomPage({ jam, state, room }: { jam: JamClient; state: AppState
         </div>
         <RoomActions host={host} onEnd={() => jam.endJam()} onLeave={() => jam.leave()} />
       </section>
-      <PlaybackBar createdAt={room.room.createdAt} serverNow={() => jam.serverNow()} isHost={host} />
+      <PlaybackBar createdAt={room.room.createdAt} serverNow={() => jam.serverNow()} audio={audio} />
       <div class="room-grid">
         <div class="side">
-          <MemberList room={room} onKick={(peerId) => jam.kick(peerId)} />
+          <MemberList room={room} sync={audioState.syncTable} onKick={(peerId) => jam.kick(peerId)} />
           <InvitePanel link={jam.joinLink(code)} />
         </div>
         <ChatPanel

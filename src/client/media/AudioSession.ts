@@ -1,0 +1,344 @@
+import type { Member, Role, SignalPayload } from '../../protocol/index.js';
+import type { NowPlaying, SourceKind, SyncMode, SyncStatus } from '../../protocol/media.js';
+import type { SignalingClient } from '../net/SignalingClient.js';
+import { TypedEmitter } from '../net/TypedEmitter.js';
+import type { AppState, JamClient } from '../state/JamClient.js';
+import { HostEngine } from './HostEngine.js';
+import { ListenerEngine } from './ListenerEngine.js';
+import { Player } from './Player.js';
+import { captureMic, captureTab, clickTrack, type Source } from './Sources.js';
+
+/** What the audio part of the room page draws from. Replaced on every change. */
+export interface AudioState {
+  /**
+   * off: not in a room. starting: creating the audio output. needs-gesture: the browser wants a tap
+   * before it plays sound. ready: playing (or ready to). error: audio cannot work here.
+   */
+  phase: 'off' | 'starting' | 'needs-gesture' | 'ready' | 'error';
+  error: string | null;
+  role: Role | null;
+  /** The room delay D and the mode it came from. */
+  session: { delayMs: number; mode: SyncMode } | null;
+  nowPlaying: NowPlaying | null;
+  /** Sync status of every member, by peer id (from the host). */
+  syncTable: Record<string, SyncStatus>;
+  /** This device's own status. */
+  own: SyncStatus | null;
+  volume: number;
+  /** This device's fine offset (ms, + plays later), remembered per device. */
+  offsetMs: number;
+  /** Host: the source playing. */
+  source: SourceKind;
+  /** Listener: the state of the connection to the host. */
+  link: string;
+}
+
+export interface AudioSessionEvents {
+  change: AudioState;
+}
+
+const OFFSET_KEY = 'jamsesh.outputOffsetMs';
+const VOLUME_KEY = 'jamsesh.volume';
+const STATUS_EVERY_MS = 1000;
+
+/**
+ * Connects the room (JamClient) to the audio engines: creates this device's Player when it enters
+ * a room, runs the HostEngine or the ListenerEngine by role, keeps the host's peer connections in
+ * step with the member list, routes signaling, and closes everything when the room is left.
+ */
+export class AudioSession extends TypedEmitter<AudioSessionEvents> {
+  #state: AudioState = {
+    phase: 'off',
+    error: null,
+    role: null,
+    session: null,
+    nowPlaying: null,
+    syncTable: {},
+    own: null,
+    volume: readNumber(VOLUME_KEY, 1),
+    offsetMs: readNumber(OFFSET_KEY, 0),
+    source: 'none',
+    link: 'none',
+  };
+  #player: Player | null = null;
+  #playerPromise: Promise<Player | null> | null = null;
+  #host: HostEngine | null = null;
+  #listener: ListenerEngine | null = null;
+  #roomCode: string | null = null;
+  /** Listener peer ids that were online at the last roster sync, to notice reconnections. */
+  #online = new Set<string>();
+  #statusTimer: ReturnType<typeof setInterval> | null = null;
+  /** Signaling that arrived while this device's engine was still starting (the host's offer). */
+  #early: Array<{ from: string; payload: SignalPayload }> = [];
+  readonly #unsubscribe: Array<() => void>;
+
+  constructor(
+    readonly jam: JamClient,
+    readonly signaling: SignalingClient,
+  ) {
+    super();
+    this.#unsubscribe = [
+      jam.on('change', (s) => this.#sync(s)),
+      signaling.on('message', (m) => {
+        if (m.type !== 'signal') return;
+        if (this.#host) this.#host.handleSignal(m.from, m.payload);
+        else if (this.#listener) this.#listener.handleSignal(m.from, m.payload);
+        else if (this.#roomCode !== null && this.#early.length < 200) this.#early.push(m);
+      }),
+    ];
+    this.#sync(jam.state);
+  }
+
+  get state(): AudioState {
+    return this.#state;
+  }
+
+  get player(): Player | null {
+    return this.#player;
+  }
+
+  get host(): HostEngine | null {
+    return this.#host;
+  }
+
+  get listener(): ListenerEngine | null {
+    return this.#listener;
+  }
+
+  /** From a tap or click: lets the browser start sound. */
+  async enableSound(): Promise<void> {
+    const player = this.#player;
+    if (!player) return;
+    await player.resume().catch(() => {});
+    if (player.running) this.#set({ phase: 'ready' });
+  }
+
+  setVolume(volume: number): void {
+    this.#player?.setVolume(volume);
+    writeNumber(VOLUME_KEY, volume);
+    this.#set({ volume });
+  }
+
+  /** Fine offset for this device's speakers (e.g. Bluetooth that reports its delay wrongly). */
+  setOffset(offsetMs: number): void {
+    const ms = Math.max(-500, Math.min(500, Math.round(offsetMs * 10) / 10));
+    writeNumber(OFFSET_KEY, ms);
+    this.#host?.receiver.setOffset(ms);
+    this.#listener?.receiver.setOffset(ms);
+    this.#set({ offsetMs: ms });
+  }
+
+  level(): number {
+    return this.#player?.level() ?? 0;
+  }
+
+  // Host actions ---------------------------------------------------------------------------------
+
+  async shareTab(): Promise<void> {
+    await this.#useSource((ctx) => captureTab(ctx));
+  }
+
+  async useMic(): Promise<void> {
+    await this.#useSource((ctx) => captureMic(ctx));
+    // Hearing yourself ~60 ms late while playing is off-putting; the room still hears it.
+    this.#host?.setLocalPlayback(false);
+  }
+
+  async playClickTrack(): Promise<void> {
+    await this.#useSource(async (ctx) => clickTrack(ctx));
+  }
+
+  /** Plays a source made elsewhere (the file queue). */
+  playSource(source: Source): void {
+    const host = this.#host;
+    if (!host) return;
+    host.setLocalPlayback(true);
+    host.setSource(source);
+    this.#set({ source: source.kind, error: null });
+  }
+
+  stopSource(): void {
+    this.#host?.setSource(null);
+    this.#set({ source: 'none' });
+  }
+
+  setMode(mode: SyncMode): void {
+    this.#host?.setMode(mode);
+  }
+
+  close(): void {
+    for (const u of this.#unsubscribe) u();
+    this.#teardown();
+    this.removeAllListeners();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  async #useSource(make: (ctx: AudioContext) => Promise<Source>): Promise<void> {
+    // The engine starts asynchronously when the room opens; a quick click waits for it.
+    if (!this.#host && this.#roomCode !== null) {
+      await this.#ensurePlayer();
+      this.#sync(this.jam.state);
+    }
+    const host = this.#host;
+    const player = this.#player;
+    if (!host || !player) return;
+    try {
+      const source = await make(player.ctx);
+      host.setLocalPlayback(true);
+      host.setSource(source);
+      this.#set({ source: source.kind, error: null });
+    } catch (err) {
+      this.#set({ error: describeMediaError(err) });
+    }
+  }
+
+  #sync(app: AppState): void {
+    const room = app.room && !app.ended && !app.room.ended ? app.room : null;
+    if (!room) {
+      if (this.#roomCode !== null) this.#teardown();
+      return;
+    }
+    if (this.#roomCode !== room.room.code) {
+      this.#teardown();
+      this.#roomCode = room.room.code;
+      this.#set({ role: room.self.role });
+    }
+    const player = this.#player;
+    if (!player) {
+      void this.#ensurePlayer().then(() => this.#sync(this.jam.state));
+      return;
+    }
+    const sendSignal = (to: string, payload: SignalPayload) => {
+      this.signaling.send({ type: 'signal', to, payload });
+    };
+    if (room.self.role === 'host') {
+      if (!this.#host) {
+        const host = new HostEngine(player, room.self.peerId, room.iceServers, sendSignal);
+        host.receiver.setOffset(this.#state.offsetMs);
+        host.on('syncTable', (syncTable) => this.#set({ syncTable }));
+        host.on('session', (session) => this.#set({ session }));
+        host.on('nowPlaying', (nowPlaying) => this.#set({ nowPlaying }));
+        this.#host = host;
+        this.#early = [];
+        this.#set({ session: { delayMs: host.delayMs, mode: host.mode } });
+      }
+      this.#syncLinks(this.#host, room.members, app.live);
+    } else if (!this.#listener) {
+      const listener = new ListenerEngine(player, room.room.hostId, room.iceServers, sendSignal);
+      listener.receiver.setOffset(this.#state.offsetMs);
+      listener.on('syncTable', (syncTable) => this.#set({ syncTable }));
+      listener.on('session', (session) => this.#set({ session }));
+      listener.on('nowPlaying', (nowPlaying) => this.#set({ nowPlaying }));
+      listener.on('status', (own) => this.#set({ own }));
+      listener.on('link', (link) => this.#set({ link }));
+      this.#listener = listener;
+      for (const m of this.#early.splice(0)) listener.handleSignal(m.from, m.payload);
+    }
+    this.#statusTimer ??= setInterval(() => {
+      if (this.#host) this.#set({ own: this.#host.syncTable()[room.self.peerId] ?? null });
+    }, STATUS_EVERY_MS);
+  }
+
+  /** The host keeps one peer connection per online listener; a listener back online gets a new one. */
+  #syncLinks(host: HostEngine, members: Member[], live: boolean): void {
+    if (!live) return;
+    const online = new Set<string>();
+    for (const m of members) {
+      if (m.role !== 'listener' || m.presence !== 'online') continue;
+      online.add(m.peerId);
+      if (!this.#online.has(m.peerId) || !host.links.has(m.peerId)) host.addListener(m.peerId);
+    }
+    for (const peerId of host.links.keys()) {
+      if (!members.some((m) => m.peerId === peerId)) host.removeListener(peerId);
+    }
+    this.#online = online;
+  }
+
+  async #ensurePlayer(): Promise<Player | null> {
+    this.#playerPromise ??= (async () => {
+      this.#set({ phase: 'starting' });
+      try {
+        if (typeof AudioEncoder === 'undefined' || typeof AudioWorkletNode === 'undefined') {
+          throw new Error('unsupported');
+        }
+        const player = await Player.create();
+        player.setVolume(this.#state.volume);
+        this.#player = player;
+        this.#set({ phase: player.running ? 'ready' : 'needs-gesture' });
+        player.ctx.addEventListener('statechange', () => {
+          if (this.#player === player) this.#set({ phase: player.running ? 'ready' : 'needs-gesture' });
+        });
+        return player;
+      } catch (err) {
+        this.#set({
+          phase: 'error',
+          error:
+            err instanceof Error && err.message === 'unsupported'
+              ? 'This browser cannot play synced audio (it lacks WebCodecs or AudioWorklet). Try a recent Chrome, Edge or Safari.'
+              : 'Could not start audio on this device.',
+        });
+        this.#playerPromise = null;
+        return null;
+      }
+    })();
+    return this.#playerPromise;
+  }
+
+  #teardown(): void {
+    this.#host?.close();
+    this.#listener?.close();
+    this.#host = null;
+    this.#listener = null;
+    this.#player?.close();
+    this.#player = null;
+    this.#playerPromise = null;
+    this.#roomCode = null;
+    this.#online = new Set();
+    this.#early = [];
+    if (this.#statusTimer) clearInterval(this.#statusTimer);
+    this.#statusTimer = null;
+    this.#set({
+      phase: 'off',
+      role: null,
+      session: null,
+      nowPlaying: null,
+      syncTable: {},
+      own: null,
+      source: 'none',
+      link: 'none',
+      error: null,
+    });
+  }
+
+  #set(patch: Partial<AudioState>): void {
+    this.#state = { ...this.#state, ...patch };
+    this.emit('change', this.#state);
+  }
+}
+
+function describeMediaError(err: unknown): string {
+  const name = err instanceof DOMException ? err.name : '';
+  if (name === 'NotAllowedError') return 'Sharing was cancelled or not allowed.';
+  if (name === 'NotFoundError') return 'No microphone or input was found.';
+  if (name === 'NotReadableError') return 'The input is busy in another app.';
+  if (err instanceof Error && err.message.startsWith('No audio was shared')) return err.message;
+  return 'Could not start that source.';
+}
+
+function readNumber(key: string, fallback: number): number {
+  try {
+    const v = Number(localStorage.getItem(key));
+    return localStorage.getItem(key) !== null && Number.isFinite(v) ? v : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function writeNumber(key: string, value: number): void {
+  try {
+    localStorage.setItem(key, String(value));
+  } catch {
+    // Private mode: the setting lasts for this page only.
+  }
+}

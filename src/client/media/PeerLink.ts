@@ -1,0 +1,187 @@
+import type { IceServer, SignalPayload } from '../../protocol/index.js';
+import { AUDIO_CHANNEL, CLOCK_CHANNEL, CONTROL_CHANNEL } from '../../protocol/media.js';
+import { TypedEmitter } from '../net/TypedEmitter.js';
+
+export type LinkRole = 'host' | 'listener';
+
+export interface PeerLinkEvents {
+  /** The three data channels are open: media can flow. */
+  open: undefined;
+  /** The link is gone for good (closed, or failed past recovery). */
+  closed: undefined;
+  state: RTCPeerConnectionState;
+  audio: ArrayBuffer;
+  clock: ArrayBuffer;
+  control: string;
+}
+
+/**
+ * Above this many bytes queued on the audio channel, new frames are dropped rather than queued: a
+ * frame that waits behind ~1.5 s of others (at 160 kbps) arrives after its playout time anyway, and
+ * the listener conceals the gap. Below it, the listener decides what is late.
+ */
+const AUDIO_BACKLOG_BYTES = 32 * 1024;
+
+/**
+ * One WebRTC peer connection between the host and one listener, with three negotiated data channels
+ * (ids fixed, so neither side waits for the other's `datachannel` event):
+ * audio (unordered, no retransmits), clock (unordered, no retransmits), control (reliable).
+ * The host makes the offer; signaling goes through the server (`signal` messages).
+ */
+export class PeerLink extends TypedEmitter<PeerLinkEvents> {
+  readonly pc: RTCPeerConnection;
+  readonly #audio: RTCDataChannel;
+  readonly #clock: RTCDataChannel;
+  readonly #control: RTCDataChannel;
+  #closed = false;
+  #opened = false;
+  #pendingCandidates: RTCIceCandidateInit[] = [];
+  #audioDropped = 0;
+
+  /** Names this connection in every signal it sends (the host picks it; the listener adopts it). */
+  readonly linkId: string;
+  readonly #send: (payload: SignalPayload) => void;
+
+  constructor(
+    readonly peerId: string,
+    readonly role: LinkRole,
+    iceServers: IceServer[],
+    sendSignal: (payload: SignalPayload) => void,
+    linkId?: string,
+  ) {
+    super();
+    this.linkId = linkId ?? Math.random().toString(36).slice(2, 12);
+    this.#send = (payload) => sendSignal({ ...payload, link: this.linkId });
+    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle' });
+    this.#audio = this.pc.createDataChannel(AUDIO_CHANNEL, {
+      negotiated: true,
+      id: 0,
+      ordered: false,
+      maxRetransmits: 0,
+    });
+    this.#clock = this.pc.createDataChannel(CLOCK_CHANNEL, {
+      negotiated: true,
+      id: 1,
+      ordered: false,
+      maxRetransmits: 0,
+    });
+    this.#control = this.pc.createDataChannel(CONTROL_CHANNEL, { negotiated: true, id: 2, ordered: true });
+    for (const ch of [this.#audio, this.#clock, this.#control]) {
+      ch.binaryType = 'arraybuffer';
+      ch.onopen = () => this.#checkOpen();
+      ch.onclose = () => this.close();
+    }
+    this.#audio.onmessage = (e) => {
+      if (e.data instanceof ArrayBuffer) this.emit('audio', e.data);
+    };
+    this.#clock.onmessage = (e) => {
+      if (e.data instanceof ArrayBuffer) this.emit('clock', e.data);
+    };
+    this.#control.onmessage = (e) => {
+      if (typeof e.data === 'string') this.emit('control', e.data);
+    };
+    this.pc.onicecandidate = (e) => {
+      const c = e.candidate;
+      this.#send({
+        kind: 'candidate',
+        candidate: c
+          ? {
+              candidate: c.candidate,
+              sdpMid: c.sdpMid,
+              sdpMLineIndex: c.sdpMLineIndex,
+              usernameFragment: c.usernameFragment,
+            }
+          : null,
+      });
+    };
+    this.pc.onconnectionstatechange = () => {
+      const state = this.pc.connectionState;
+      this.emit('state', state);
+      if (state === 'failed' && this.role === 'host') void this.#offer(true);
+      if (state === 'closed') this.close();
+    };
+    if (role === 'host') void this.#offer(false);
+  }
+
+  get isOpen(): boolean {
+    return this.#opened && !this.#closed;
+  }
+
+  /** Frames dropped because the channel was backed up. */
+  get audioDropped(): number {
+    return this.#audioDropped;
+  }
+
+  async handleSignal(payload: SignalPayload): Promise<void> {
+    if (this.#closed) return;
+    try {
+      if (payload.kind === 'description') {
+        const description = payload.description;
+        if (description.type === 'offer' && this.role === 'listener') {
+          await this.pc.setRemoteDescription(description);
+          await this.#flushCandidates();
+          await this.pc.setLocalDescription();
+          const local = this.pc.localDescription;
+          if (local) this.#send({ kind: 'description', description: { type: 'answer', sdp: local.sdp } });
+        } else if (description.type === 'answer' && this.role === 'host') {
+          await this.pc.setRemoteDescription(description);
+          await this.#flushCandidates();
+        }
+      } else if (payload.candidate) {
+        if (this.pc.remoteDescription) await this.pc.addIceCandidate(payload.candidate);
+        else this.#pendingCandidates.push(payload.candidate);
+      }
+    } catch (err) {
+      console.warn('peer link: signaling step failed', err);
+    }
+  }
+
+  sendAudio(frame: ArrayBuffer): void {
+    if (!this.isOpen || this.#audio.readyState !== 'open') return;
+    if (this.#audio.bufferedAmount > AUDIO_BACKLOG_BYTES) {
+      this.#audioDropped++;
+      return;
+    }
+    this.#audio.send(frame);
+  }
+
+  sendClock(message: ArrayBuffer): void {
+    if (this.#clock.readyState === 'open') this.#clock.send(message);
+  }
+
+  sendControl(text: string): void {
+    if (this.#control.readyState === 'open') this.#control.send(text);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.pc.close();
+    this.emit('closed', undefined);
+  }
+
+  async #offer(iceRestart: boolean): Promise<void> {
+    try {
+      const offer = await this.pc.createOffer({ iceRestart });
+      await this.pc.setLocalDescription(offer);
+      const local = this.pc.localDescription;
+      if (local) this.#send({ kind: 'description', description: { type: 'offer', sdp: local.sdp } });
+    } catch (err) {
+      console.warn('peer link: offer failed', err);
+    }
+  }
+
+  async #flushCandidates(): Promise<void> {
+    const pending = this.#pendingCandidates;
+    this.#pendingCandidates = [];
+    for (const c of pending) await this.pc.addIceCandidate(c).catch(() => {});
+  }
+
+  #checkOpen(): void {
+    if (this.#opened) return;
+    if ([this.#audio, this.#clock, this.#control].every((c) => c.readyState === 'open')) {
+      this.#opened = true;
+      this.emit('open', undefined);
+    }
+  }
+}

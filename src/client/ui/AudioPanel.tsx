@@ -1,0 +1,175 @@
+import { useEffect, useRef } from 'preact/hooks';
+import type { AudioSession, AudioState } from '../media/AudioSession.js';
+import { describeSync, formatMs } from '../text/sync.js';
+
+const SOURCE_NAMES: Record<string, string> = {
+  none: 'Nothing playing',
+  tab: 'Tab or system audio',
+  file: 'Files',
+  mic: 'Microphone / line-in',
+  test: 'Click track',
+};
+
+/**
+ * The audio part of the room: what plays, the host's sources and sync mode, this device's volume,
+ * level, fine offset and sync state. A tap-to-start button appears when the browser wants a gesture.
+ */
+export function AudioPanel({ audio, state }: { audio: AudioSession; state: AudioState }) {
+  const host = state.role === 'host';
+  const np = state.nowPlaying;
+  return (
+    <div class="audio-panel" data-testid="audio-panel">
+      {state.phase === 'needs-gesture' && (
+        <button
+          type="button"
+          class="primary"
+          data-testid="enable-sound"
+          onClick={() => void audio.enableSound()}
+        >
+          Tap to turn on sound
+        </button>
+      )}
+      {state.phase === 'starting' && <p class="hint">Starting audio...</p>}
+      {state.error && (
+        <p class="audio-error" role="alert" data-testid="audio-error">
+          {state.error}
+        </p>
+      )}
+      <p class="track-title" data-testid="now-playing">
+        {np && np.source !== 'none'
+          ? (np.title ?? SOURCE_NAMES[np.source])
+          : 'Waiting for the host to play something'}
+        {np?.artist ? <span class="artist"> - {np.artist}</span> : null}
+      </p>
+      {host && <HostControls audio={audio} state={state} />}
+      <div class="device-row">
+        <label class="volume">
+          <span class="label">Volume</span>
+          <input
+            type="range"
+            min="0"
+            max="1"
+            step="0.01"
+            value={state.volume}
+            data-testid="volume"
+            onInput={(e) => audio.setVolume(Number((e.target as HTMLInputElement).value))}
+          />
+        </label>
+        <LevelMeter audio={audio} />
+      </div>
+      <div class="device-row">
+        <span class="label">Fine offset</span>
+        <button
+          type="button"
+          class="small"
+          onClick={() => audio.setOffset(state.offsetMs - 5)}
+          aria-label="5 ms earlier"
+        >
+          −5
+        </button>
+        <button
+          type="button"
+          class="small"
+          onClick={() => audio.setOffset(state.offsetMs - 1)}
+          aria-label="1 ms earlier"
+        >
+          −1
+        </button>
+        <span class="offset" data-testid="offset">
+          {state.offsetMs > 0 ? '+' : ''}
+          {state.offsetMs} ms
+        </span>
+        <button
+          type="button"
+          class="small"
+          onClick={() => audio.setOffset(state.offsetMs + 1)}
+          aria-label="1 ms later"
+        >
+          +1
+        </button>
+        <button
+          type="button"
+          class="small"
+          onClick={() => audio.setOffset(state.offsetMs + 5)}
+          aria-label="5 ms later"
+        >
+          +5
+        </button>
+      </div>
+      <p class="hint" data-testid="own-sync">
+        This device: {describeSync(state.own ?? undefined)}
+        {state.session ? ` · room delay ${Math.round(state.session.delayMs)} ms (${state.session.mode})` : ''}
+        {state.own && state.own.clockUncertaintyMs >= 0 && state.role !== 'host'
+          ? ` · clock ±${formatMs(state.own.clockUncertaintyMs)}`
+          : ''}
+      </p>
+    </div>
+  );
+}
+
+function HostControls({ audio, state }: { audio: AudioSession; state: AudioState }) {
+  return (
+    <div class="host-controls">
+      <fieldset class="source-buttons">
+        <legend class="label">Play from</legend>
+        <button type="button" data-testid="source-tab" onClick={() => void audio.shareTab()}>
+          Share a tab
+        </button>
+        <button type="button" data-testid="source-mic" onClick={() => void audio.useMic()}>
+          Mic / line-in
+        </button>
+        <button type="button" data-testid="source-test" onClick={() => void audio.playClickTrack()}>
+          Click track
+        </button>
+        {state.source !== 'none' && (
+          <button type="button" class="subtle" data-testid="source-stop" onClick={() => audio.stopSource()}>
+            Stop
+          </button>
+        )}
+      </fieldset>
+      <fieldset class="mode">
+        <legend class="label">Mode</legend>
+        {(['live', 'party'] as const).map((mode) => (
+          <button
+            type="button"
+            key={mode}
+            class={state.session?.mode === mode ? 'small primary' : 'small'}
+            aria-pressed={state.session?.mode === mode}
+            data-testid={`mode-${mode}`}
+            onClick={() => audio.setMode(mode)}
+            title={
+              mode === 'live'
+                ? 'Lowest delay: for one room on good Wi-Fi'
+                : 'Robust: for weak Wi-Fi and friends far away'
+            }
+          >
+            {mode === 'live' ? 'Live' : 'Party'}
+          </button>
+        ))}
+      </fieldset>
+    </div>
+  );
+}
+
+/** A bar showing the output level, redrawn ~20 times a second without re-rendering the page. */
+function LevelMeter({ audio }: { audio: AudioSession }) {
+  const bar = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    let frame = 0;
+    const draw = () => {
+      const level = audio.level();
+      // -60 dBFS .. 0 dBFS across the bar.
+      const db = level > 0 ? 20 * Math.log10(level) : -60;
+      const pct = Math.max(0, Math.min(100, ((db + 60) / 60) * 100));
+      if (bar.current) bar.current.style.width = `${pct}%`;
+      frame = window.setTimeout(draw, 50);
+    };
+    draw();
+    return () => clearTimeout(frame);
+  }, [audio]);
+  return (
+    <div class="meter" aria-hidden="true" data-testid="level-meter">
+      <div class="meter-bar" ref={bar} />
+    </div>
+  );
+}
