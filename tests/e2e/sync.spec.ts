@@ -1,24 +1,5 @@
-import type { Page } from '@playwright/test';
+import { compareClicks, hooks, quantile } from './audio-helpers.js';
 import { expect, hostJam, joinJam, test } from './fixtures.js';
-
-interface Hooks {
-  startProbe(): Promise<boolean>;
-  clicks(): number[];
-  now(): number;
-  snapshot(): Record<string, unknown>;
-}
-
-const hooks = (page: Page) => ({
-  startProbe: () => page.evaluate(() => (window as unknown as { __jamsesh: Hooks }).__jamsesh.startProbe()),
-  clicks: () => page.evaluate(() => (window as unknown as { __jamsesh: Hooks }).__jamsesh.clicks()),
-  now: () => page.evaluate(() => (window as unknown as { __jamsesh: Hooks }).__jamsesh.now()),
-  snapshot: () => page.evaluate(() => (window as unknown as { __jamsesh: Hooks }).__jamsesh.snapshot()),
-});
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.round(q * (s.length - 1)))] ?? Number.NaN;
-}
 
 test.describe('synchronized audio', () => {
   test('every device plays the host click track at the same instant', async ({ person }) => {
@@ -66,24 +47,3 @@ test.describe('synchronized audio', () => {
     expect(listenerSpread.filter((s) => s < 5).length / listenerSpread.length).toBeGreaterThanOrEqual(0.8);
   });
 });
-
-/**
- * Groups the clicks of all devices by which click they are (the period is far longer than any skew)
- * and returns, per click heard by every listener, the spread between listeners (max - min), and per
- * listener click the distance to the host device's same click.
- */
-function compareClicks(clicks: number[][], periodMs: number): { listenerSpread: number[]; toHost: number[] } {
-  const origin = (clicks[0] as number[])[0] ?? 0;
-  const byIndex = (c: number[]) => new Map(c.map((t) => [Math.round((t - origin) / periodMs), t]));
-  const [host, ...listeners] = clicks.map(byIndex) as [Map<number, number>, ...Map<number, number>[]];
-  const listenerSpread: number[] = [];
-  const toHost: number[] = [];
-  for (const [k, first] of listeners[0] ?? new Map<number, number>()) {
-    const times = listeners.map((l) => l.get(k)).filter((t): t is number => t !== undefined);
-    if (times.length === listeners.length) listenerSpread.push(Math.max(...times) - Math.min(...times));
-    const h = host.get(k);
-    if (h !== undefined) for (const t of times) toHost.push(Math.abs(t - h));
-    void first;
-  }
-  return { listenerSpread, toHost };
-}

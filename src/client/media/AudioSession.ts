@@ -3,6 +3,7 @@ import type { NowPlaying, SourceKind, SyncMode, SyncStatus } from '../../protoco
 import type { SignalingClient } from '../net/SignalingClient.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
 import type { AppState, JamClient } from '../state/JamClient.js';
+import { FileQueue } from './FileQueue.js';
 import { HostEngine } from './HostEngine.js';
 import { ListenerEngine } from './ListenerEngine.js';
 import { Player } from './Player.js';
@@ -63,6 +64,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   #player: Player | null = null;
   #playerPromise: Promise<Player | null> | null = null;
   #host: HostEngine | null = null;
+  #queue: FileQueue | null = null;
   #listener: ListenerEngine | null = null;
   #roomCode: string | null = null;
   /** Listener peer ids that were online at the last roster sync, to notice reconnections. */
@@ -103,6 +105,11 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
 
   get listener(): ListenerEngine | null {
     return this.#listener;
+  }
+
+  /** The host's file queue (null for listeners). */
+  get fileQueue(): FileQueue | null {
+    return this.#queue;
   }
 
   /** From a tap or click: lets the browser start sound. */
@@ -221,6 +228,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
         host.on('nowPlaying', (nowPlaying) => this.#set({ nowPlaying }));
         this.#host = host;
         this.#early = [];
+        this.#queue = this.#makeQueue(player, host);
         this.#set({ session: { delayMs: host.delayMs, mode: host.mode } });
       }
       this.#syncLinks(this.#host, room.members, app.live);
@@ -238,6 +246,18 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     this.#statusTimer ??= setInterval(() => {
       if (this.#host) this.#set({ own: this.#host.syncTable()[room.self.peerId] ?? null });
     }, STATUS_EVERY_MS);
+  }
+
+  /** Local files: the queue plays through the same capture as every source when it is activated. */
+  #makeQueue(player: Player, host: HostEngine): FileQueue {
+    const queue = new FileQueue(player.ctx);
+    queue.on('activate', () => {
+      if (host.source !== queue.source) this.playSource(queue.source);
+    });
+    queue.on('nowPlaying', (np) => {
+      if (host.source === queue.source) host.setNowPlaying(np);
+    });
+    return queue;
   }
 
   /** The host keeps one peer connection per online listener; a listener back online gets a new one. */
@@ -286,6 +306,8 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   }
 
   #teardown(): void {
+    this.#queue?.close();
+    this.#queue = null;
     this.#host?.close();
     this.#listener?.close();
     this.#host = null;

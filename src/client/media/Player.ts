@@ -124,13 +124,23 @@ export class Player {
 
   /** Adds a click detector after the volume (tests and benchmark). Clicks come as local times (ms). */
   async attachProbe(onClick: (localMs: number, peak: number) => void): Promise<void> {
+    await this.attachProbeTo(this.gain, onClick);
+  }
+
+  /**
+   * Adds a click detector listening to `node` (a node of this context, e.g. the host's source before
+   * capture). A click comes as the local time (ms) at which its sample leaves this device's output,
+   * or would leave it: for a node off the way to the speaker, subtract renderLeadMs() to get when
+   * the audio thread produced it.
+   */
+  async attachProbeTo(node: AudioNode, onClick: (localMs: number, peak: number) => void): Promise<void> {
     await this.ctx.audioWorklet.addModule(probeUrl);
     const probe = new AudioWorkletNode(this.ctx, 'jamsesh-probe', { numberOfInputs: 1, numberOfOutputs: 0 });
     probe.port.onmessage = (e: MessageEvent<{ type: 'click'; frame: number; peak: number }>) => {
       if (this.outputClock.ready)
         onClick(this.outputClock.localTimeOf(e.data.frame / this.ctx.sampleRate), e.data.peak);
     };
-    this.gain.connect(probe);
+    node.connect(probe);
   }
 
   close(): void {

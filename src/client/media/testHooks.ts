@@ -11,18 +11,61 @@ export interface TestHooks {
   startProbe(): Promise<boolean>;
   /** Local times (ms, performance.timeOrigin + now) at which clicks left this device's output. */
   clicks(): number[];
+  /**
+   * Host: starts detecting clicks at the source node itself, before capture and encoding (waits up
+   * to 10 s for a source to play); returns when the detector runs.
+   */
+  startSourceProbe(): Promise<boolean>;
+  /**
+   * Host: clicks seen at the source. `outMs` is when that sample would leave this device's speaker
+   * (the probe frame through the output clock); `renderLeadMs` is how far the audio thread rendered
+   * ahead of the speaker at that moment, so `outMs - renderLeadMs` is when the source produced it.
+   */
+  sourceClicks(): SourceClick[];
+  /** Listener: the local time (ms) at which this device first reported itself in sync, or null. */
+  inSyncAt(): number | null;
+  /** Host: bytes sent so far on each listener's peer connection (WebRTC getStats). */
+  linkStats(): Promise<LinkBytes[]>;
   now(): number;
   snapshot(): Record<string, unknown>;
 }
 
+export interface SourceClick {
+  outMs: number;
+  renderLeadMs: number;
+}
+
+export interface LinkBytes {
+  peerId: string;
+  /** Everything the ICE transport sent (SCTP, DTLS and SRTP included; not UDP/IP headers). */
+  transportBytesSent: number;
+  /** Payload of the data channels (audio frames, clock probes, control). */
+  dataChannelBytesSent: number;
+}
+
+/** Polls `get` every 100 ms for up to 10 s. */
+async function waitFor<T>(get: () => T | null | undefined): Promise<T | null> {
+  for (let i = 0; i < 100; i++) {
+    const v = get();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return get() ?? null;
+}
+
 export function installTestHooks(audio: AudioSession): void {
   const clicks: number[] = [];
+  const sourceClicks: SourceClick[] = [];
   let probing: Promise<boolean> | null = null;
+  let sourceProbing: Promise<boolean> | null = null;
+  let inSyncAt: number | null = null;
+  audio.on('change', (state) => {
+    if (inSyncAt === null && state.own?.inSync) inSyncAt = localNow();
+  });
   const hooks: TestHooks = {
     startProbe() {
       probing ??= (async () => {
-        for (let i = 0; i < 100 && !audio.player; i++) await new Promise((r) => setTimeout(r, 100));
-        const player = audio.player;
+        const player = await waitFor(() => audio.player);
         if (!player) return false;
         await player.attachProbe((t) => clicks.push(t));
         return true;
@@ -30,6 +73,34 @@ export function installTestHooks(audio: AudioSession): void {
       return probing;
     },
     clicks: () => [...clicks],
+    startSourceProbe() {
+      sourceProbing ??= (async () => {
+        const source = await waitFor(() => audio.host?.source);
+        const player = audio.player;
+        if (!source || !player) return false;
+        await player.attachProbeTo(source.node, (outMs) =>
+          sourceClicks.push({ outMs, renderLeadMs: player.renderLeadMs() }),
+        );
+        return true;
+      })();
+      return sourceProbing;
+    },
+    sourceClicks: () => sourceClicks.map((c) => ({ ...c })),
+    inSyncAt: () => inSyncAt,
+    async linkStats() {
+      const links = [...(audio.host?.links ?? new Map()).entries()];
+      return Promise.all(
+        links.map(async ([peerId, link]) => {
+          const out: LinkBytes = { peerId, transportBytesSent: 0, dataChannelBytesSent: 0 };
+          const report = await link.pc.getStats();
+          report.forEach((s: { type: string; bytesSent?: number }) => {
+            if (s.type === 'transport') out.transportBytesSent += s.bytesSent ?? 0;
+            if (s.type === 'data-channel') out.dataChannelBytesSent += s.bytesSent ?? 0;
+          });
+          return out;
+        }),
+      );
+    },
     now: localNow,
     snapshot() {
       const player = audio.player;

@@ -1,4 +1,5 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { NowPlaying } from '../../protocol/media.js';
 import type { AudioSession, AudioState } from '../media/AudioSession.js';
 import { describeSync, formatMs } from '../text/sync.js';
 
@@ -41,6 +42,7 @@ export function AudioPanel({ audio, state }: { audio: AudioSession; state: Audio
           : 'Waiting for the host to play something'}
         {np?.artist ? <span class="artist"> - {np.artist}</span> : null}
       </p>
+      {np?.source === 'file' && np.durationMs !== undefined && <FileProgress np={np} />}
       {host && <HostControls audio={audio} state={state} />}
       <div class="device-row">
         <label class="volume">
@@ -172,4 +174,27 @@ function LevelMeter({ audio }: { audio: AudioSession }) {
       <div class="meter-bar" ref={bar} />
     </div>
   );
+}
+
+/** Position in the host's file, for everyone: from the host's last report, advanced locally. */
+function FileProgress({ np }: { np: NowPlaying }) {
+  const [now, setNow] = useState(() => performance.timeOrigin + performance.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(performance.timeOrigin + performance.now()), 500);
+    return () => clearInterval(timer);
+  }, []);
+  const duration = np.durationMs ?? 0;
+  // The host clock and this one agree to well under a second: good enough for a position display.
+  const position = Math.min(duration, (np.positionMs ?? 0) + (np.playing ? Math.max(0, now - np.at) : 0));
+  return (
+    <p class="hint file-progress" data-testid="file-progress">
+      {formatClock(position)} / {formatClock(duration)}
+      {np.playing ? '' : ' (paused)'}
+    </p>
+  );
+}
+
+function formatClock(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AudioSession } from '../media/AudioSession.js';
 import { formatElapsed } from '../text/time.js';
 import { AudioPanel } from './AudioPanel.js';
+import { QueuePanel } from './QueuePanel.js';
 import { useAudioState } from './useAudioState.js';
 
 /** What is playing, the audio controls, and for how long the jam has run. */
@@ -18,22 +19,25 @@ export function PlaybackBar({
   const elapsed = useSecondTicker(() => serverNow() - createdAt);
   const audioState = useAudioState(audio);
   return (
-    <section class="card playback" data-testid="playback-bar" aria-label="Playback">
-      <div class="now-playing">
-        <div class="art" aria-hidden="true">
-          ♪
+    <>
+      <section class="card playback" data-testid="playback-bar" aria-label="Playback">
+        <div class="now-playing">
+          <div class="art" aria-hidden="true">
+            ♪
+          </div>
+          <div class="track">
+            <AudioPanel audio={audio} state={audioState} />
+          </div>
         </div>
-        <div class="track">
-          <AudioPanel audio={audio} state={audioState} />
+        <div class="session">
+          <span class="session-label">Session</span>{' '}
+          <span class="elapsed" data-testid="elapsed" role="timer">
+            {formatElapsed(elapsed)}
+          </span>
         </div>
-      </div>
-      <div class="session">
-        <span class="session-label">Session</span>{' '}
-        <span class="elapsed" data-testid="elapsed" role="timer">
-          {formatElapsed(elapsed)}
-        </span>
-      </div>
-    </section>
+      </section>
+      <QueuePanel queue={audio.fileQueue} isHost={audioState.role === 'host'} />
+    </>
   );
 }
 

@@ -1,0 +1,77 @@
+import type { Page } from '@playwright/test';
+
+interface Hooks {
+  startProbe(): Promise<boolean>;
+  clicks(): number[];
+  now(): number;
+  snapshot(): Record<string, unknown>;
+}
+
+type W = Window & { __jamsesh: Hooks };
+
+/** The app's read-only test hooks (src/client/media/testHooks.ts) in a page. */
+export const hooks = (page: Page) => ({
+  startProbe: () => page.evaluate(() => (window as unknown as W).__jamsesh.startProbe()),
+  clicks: () => page.evaluate(() => (window as unknown as W).__jamsesh.clicks()),
+  now: () => page.evaluate(() => (window as unknown as W).__jamsesh.now()),
+  snapshot: () => page.evaluate(() => (window as unknown as W).__jamsesh.snapshot()),
+});
+
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.round(q * (s.length - 1)))] ?? Number.NaN;
+}
+
+/**
+ * Groups the clicks of all devices by which click they are (the period is far longer than any skew)
+ * and returns, per click heard by every listener, the spread between listeners (max - min), and per
+ * listener click the distance to the host device's same click. clicks[0] is the host device.
+ */
+export function compareClicks(
+  clicks: number[][],
+  periodMs: number,
+): { listenerSpread: number[]; toHost: number[] } {
+  const origin = (clicks[0] as number[])[0] ?? (clicks[1] as number[])[0] ?? 0;
+  const byIndex = (c: number[]) => new Map(c.map((t) => [Math.round((t - origin) / periodMs), t]));
+  const [host, ...listeners] = clicks.map(byIndex) as [Map<number, number>, ...Map<number, number>[]];
+  const listenerSpread: number[] = [];
+  const toHost: number[] = [];
+  for (const k of (listeners[0] ?? new Map<number, number>()).keys()) {
+    const times = listeners.map((l) => l.get(k)).filter((t): t is number => t !== undefined);
+    if (times.length === listeners.length) listenerSpread.push(Math.max(...times) - Math.min(...times));
+    const h = host.get(k);
+    if (h !== undefined) for (const t of times) toHost.push(Math.abs(t - h));
+  }
+  return { listenerSpread, toHost };
+}
+
+/** A 16-bit stereo WAV of `seconds` with a sharp click every `periodSec` (the same shape as the app's click track). */
+export function clickWav(seconds: number, periodSec = 0.5, rate = 48_000): Buffer {
+  const frames = Math.round(seconds * rate);
+  const data = Buffer.alloc(frames * 4);
+  const period = Math.round(periodSec * rate);
+  const clickLen = Math.round(0.002 * rate);
+  for (let start = 0; start < frames; start += period) {
+    for (let i = 0; i < clickLen && start + i < frames; i++) {
+      const v = Math.round(
+        0.9 * 32767 * Math.cos((2 * Math.PI * 3000 * i) / rate) * Math.exp(-i / (clickLen / 3)),
+      );
+      data.writeInt16LE(v, (start + i) * 4);
+      data.writeInt16LE(v, (start + i) * 4 + 2);
+    }
+  }
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(2, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 4, 28);
+  header.writeUInt16LE(4, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}
