@@ -1,45 +1,7 @@
 /**
  * Pure rate limiters: they take the time as an argument, so tests drive them with a fake clock.
  */
-
-/**
- * A token bucket: `capacity` messages at once, refilled at `refillPerSecond`. Used per connection
- * (floods) and per member (chat).
- */
-export class TokenBucket {
-  #tokens: number;
-  #last: number;
-
-  constructor(
-    readonly capacity: number,
-    readonly refillPerSecond: number,
-    now: number,
-  ) {
-    this.#tokens = capacity;
-    this.#last = now;
-  }
-
-  /** Takes one token if there is one. */
-  take(now: number): boolean {
-    this.#refill(now);
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
-
-  /** Milliseconds until a token is available (0 if one is). */
-  waitMs(now: number): number {
-    this.#refill(now);
-    if (this.#tokens >= 1) return 0;
-    return Math.ceil(((1 - this.#tokens) / this.refillPerSecond) * 1000);
-  }
-
-  #refill(now: number): void {
-    const elapsed = Math.max(0, now - this.#last) / 1000;
-    this.#tokens = Math.min(this.capacity, this.#tokens + elapsed * this.refillPerSecond);
-    this.#last = now;
-  }
-}
+export { TokenBucket } from '../common/TokenBucket.js';
 
 export interface AttemptPolicy {
   /** Wrong guesses allowed in a burst before the key is slowed down. */

@@ -46,4 +46,43 @@ test.describe('synchronized audio', () => {
     expect(quantile(toHost, 0.5)).toBeLessThan(2);
     expect(listenerSpread.filter((s) => s < 5).length / listenerSpread.length).toBeGreaterThanOrEqual(0.8);
   });
+
+  test('the host switches source (click track, microphone, shared tab, back) without anyone leaving', async ({
+    person,
+  }) => {
+    test.setTimeout(120_000);
+    const hana = await person('Hana');
+    const code = await hostJam(hana);
+    const ana = await person('Ana');
+    await joinJam(ana, code);
+    expect(await hooks(ana.page).startProbe()).toBe(true);
+
+    const heardClicks = async () => {
+      const from = await hooks(ana.page).now();
+      await ana.page.waitForTimeout(2500);
+      return (await hooks(ana.page).clicks()).filter((t) => t >= from).length;
+    };
+
+    await hana.page.getByTestId('source-test').click();
+    await expect(ana.page.getByTestId('now-playing')).toContainText(/click track/i);
+    await expect(
+      ana.page.locator('[data-testid=member][data-self=true] [data-testid=member-sync]'),
+    ).toHaveAttribute('data-in-sync', 'true', { timeout: 30_000 });
+    expect(await heardClicks()).toBeGreaterThanOrEqual(3);
+
+    await hana.page.getByTestId('source-mic').click();
+    await expect(ana.page.getByTestId('now-playing')).toContainText(/live/i);
+    await hana.page.getByTestId('source-tab').click();
+    await expect(hana.page.getByTestId('audio-error')).toHaveCount(0);
+    await expect(ana.page.getByTestId('now-playing')).not.toContainText(/live|click/i);
+
+    await hana.page.getByTestId('source-test').click();
+    await expect(ana.page.getByTestId('now-playing')).toContainText(/click track/i);
+    expect(await heardClicks()).toBeGreaterThanOrEqual(3);
+    await expectMembersOnline(ana.page, 2);
+  });
 });
+
+async function expectMembersOnline(page: import('@playwright/test').Page, n: number): Promise<void> {
+  await expect(page.locator('[data-testid=member][data-presence=online]')).toHaveCount(n);
+}

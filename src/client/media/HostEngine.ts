@@ -1,3 +1,4 @@
+import { TokenBucket } from '../../common/TokenBucket.js';
 import type { IceServer, SignalPayload } from '../../protocol/index.js';
 import {
   decodeAudioFrame,
@@ -163,10 +164,14 @@ export class HostEngine extends TypedEmitter<HostEvents> {
         JSON.stringify({ type: 'now-playing', nowPlaying: this.#nowPlaying } satisfies HostControl),
       );
     });
+    // A listener probes at most 10 times a second; a flood gets no more answers than that.
+    const probes = new TokenBucket(20, 20, localNow());
     link.on('clock', (data) => {
       const t1 = localNow();
       const m = decodeClockMessage(data);
-      if (m.ok && m.value.kind === 'probe') link.sendClock(encodeClockReply(m.value.t0, t1, localNow()));
+      if (m.ok && m.value.kind === 'probe' && probes.take(t1)) {
+        link.sendClock(encodeClockReply(m.value.t0, t1, localNow()));
+      }
     });
     link.on('control', (text) => {
       const parsed = parseListenerControl(text);

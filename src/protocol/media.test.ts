@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AUDIO_HEADER_BYTES,
+  decodeAudioFrame,
+  decodeClockMessage,
+  encodeAudioFrame,
+  encodeClockProbe,
+  encodeClockReply,
+  FLAG_DISCONTINUITY,
+  parseHostControl,
+  parseListenerControl,
+} from './media.js';
+
+const frame = {
+  flags: FLAG_DISCONTINUITY,
+  streamId: 513,
+  seq: 123_456,
+  t: 1_795_650_000_123.456,
+  samples: 480,
+  payload: new Uint8Array([1, 2, 3, 250]),
+};
+
+describe('audio frames', () => {
+  it('survive the round trip exactly, stamp included', () => {
+    const parsed = decodeAudioFrame(encodeAudioFrame(frame));
+    expect(parsed.ok && { ...parsed.value, payload: [...parsed.value.payload] }).toEqual({
+      ...frame,
+      payload: [1, 2, 3, 250],
+    });
+  });
+
+  it.each([
+    ['an empty buffer', new ArrayBuffer(0)],
+    ['a header without payload', new ArrayBuffer(AUDIO_HEADER_BYTES)],
+    [
+      'a frame of another kind',
+      (() => {
+        const b = encodeAudioFrame(frame);
+        new DataView(b).setUint8(0, 9);
+        return b;
+      })(),
+    ],
+    [
+      'a non-finite stamp',
+      (() => {
+        const b = encodeAudioFrame(frame);
+        new DataView(b).setFloat64(8, Number.NaN, true);
+        return b;
+      })(),
+    ],
+    [
+      'a negative stamp',
+      (() => {
+        const b = encodeAudioFrame(frame);
+        new DataView(b).setFloat64(8, -5, true);
+        return b;
+      })(),
+    ],
+    [
+      'zero samples',
+      (() => {
+        const b = encodeAudioFrame(frame);
+        new DataView(b).setUint16(16, 0, true);
+        return b;
+      })(),
+    ],
+    ['an oversized payload', new ArrayBuffer(64 * 1024)],
+  ])('reject %s', (_what, data) => {
+    expect(decodeAudioFrame(data).ok).toBe(false);
+  });
+
+  it('never throw on random bytes', () => {
+    let seed = 7;
+    for (let i = 0; i < 2000; i++) {
+      const bytes = new Uint8Array(i % 80);
+      for (let j = 0; j < bytes.length; j++) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        bytes[j] = seed & 0xff;
+      }
+      expect(() => decodeAudioFrame(bytes.buffer)).not.toThrow();
+      expect(() => decodeClockMessage(bytes.buffer)).not.toThrow();
+    }
+  });
+});
+
+describe('clock messages', () => {
+  it('carry a probe and its reply', () => {
+    expect(decodeClockMessage(encodeClockProbe(12.5))).toEqual({
+      ok: true,
+      value: { kind: 'probe', t0: 12.5 },
+    });
+    expect(decodeClockMessage(encodeClockReply(1, 2, 3))).toEqual({
+      ok: true,
+      value: { kind: 'reply', t0: 1, t1: 2, t2: 3 },
+    });
+  });
+
+  it('reject truncated or padded messages', () => {
+    expect(decodeClockMessage(encodeClockReply(1, 2, 3).slice(0, 24)).ok).toBe(false);
+    expect(decodeClockMessage(new ArrayBuffer(20)).ok).toBe(false);
+  });
+});
+
+describe('control messages', () => {
+  const status = {
+    syncErrorMs: 0.4,
+    delayMs: 60,
+    bufferMs: 40,
+    clockUncertaintyMs: 0.6,
+    rttMs: 1.1,
+    lateFrames: 0,
+    underrunMs: 0,
+    inSync: true,
+  };
+
+  it('accept a listener report and a host session', () => {
+    expect(
+      parseListenerControl(JSON.stringify({ type: 'report', status, jitterMs: 2, lossRate: 0, needMs: 45 }))
+        .ok,
+    ).toBe(true);
+    expect(
+      parseHostControl(JSON.stringify({ type: 'session', delayMs: 60, mode: 'live', streamId: 3 })).ok,
+    ).toBe(true);
+  });
+
+  it.each([
+    ['not JSON', '{'],
+    ['an unknown type', '{"type":"become-host"}'],
+    [
+      'a need out of range',
+      JSON.stringify({ type: 'report', status, jitterMs: 2, lossRate: 0, needMs: 1e9 }),
+    ],
+    ['a loss rate above 1', JSON.stringify({ type: 'report', status, jitterMs: 2, lossRate: 3, needMs: 40 })],
+  ])('reject %s from a listener', (_what, text) => {
+    expect(parseListenerControl(text).ok).toBe(false);
+  });
+});
