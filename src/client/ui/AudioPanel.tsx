@@ -61,42 +61,16 @@ export function AudioPanel({ audio, state }: { audio: AudioSession; state: Audio
       </div>
       <div class="device-row">
         <span class="label">Fine offset</span>
-        <button
-          type="button"
-          class="small"
-          onClick={() => audio.setOffset(state.offsetMs - 5)}
-          aria-label="5 ms earlier"
-        >
-          −5
-        </button>
-        <button
-          type="button"
-          class="small"
-          onClick={() => audio.setOffset(state.offsetMs - 1)}
-          aria-label="1 ms earlier"
-        >
-          −1
-        </button>
+        {[-5, -1].map((step) => (
+          <OffsetButton key={step} step={step} audio={audio} offsetMs={state.offsetMs} />
+        ))}
         <span class="offset" data-testid="offset">
           {state.offsetMs > 0 ? '+' : ''}
           {state.offsetMs} ms
         </span>
-        <button
-          type="button"
-          class="small"
-          onClick={() => audio.setOffset(state.offsetMs + 1)}
-          aria-label="1 ms later"
-        >
-          +1
-        </button>
-        <button
-          type="button"
-          class="small"
-          onClick={() => audio.setOffset(state.offsetMs + 5)}
-          aria-label="5 ms later"
-        >
-          +5
-        </button>
+        {[1, 5].map((step) => (
+          <OffsetButton key={step} step={step} audio={audio} offsetMs={state.offsetMs} />
+        ))}
       </div>
       <p class="hint" data-testid="own-sync">
         This device: {describeSync(state.own ?? undefined)}
@@ -106,6 +80,20 @@ export function AudioPanel({ audio, state }: { audio: AudioSession; state: Audio
           : ''}
       </p>
     </div>
+  );
+}
+
+/** Nudges this device's output later (+) or earlier (-) by `step` ms. */
+function OffsetButton({ step, audio, offsetMs }: { step: number; audio: AudioSession; offsetMs: number }) {
+  return (
+    <button
+      type="button"
+      class="small"
+      onClick={() => audio.setOffset(offsetMs + step)}
+      aria-label={`${Math.abs(step)} ms ${step < 0 ? 'earlier' : 'later'}`}
+    >
+      {step < 0 ? `−${-step}` : `+${step}`}
+    </button>
   );
 }
 
