@@ -116,6 +116,9 @@ export function installTestHooks(audio: AudioSession): void {
             }
           : null,
         renderLeadMs: player?.renderLeadMs() ?? null,
+        context: player
+          ? { baseLatencyMs: player.ctx.baseLatency * 1000, outputLatencyMs: player.ctx.outputLatency * 1000 }
+          : null,
         clock: est,
         needMs: audio.listener?.needMs() ?? null,
         links: audio.host ? [...audio.host.links.keys()] : null,

@@ -8,7 +8,7 @@ export function describeSync(s: SyncStatus | undefined): string {
     `${Math.round(s.delayMs)} ms delay`,
     `${Math.round(s.bufferMs)} ms buffered`,
   ];
-  if (s.underrunMs > 0) parts.push(`${Math.round(s.underrunMs)} ms dropped`);
+  if (s.underrunMs > 0) parts.push(`${Math.round(s.underrunMs)} ms concealed`);
   return parts.join(' · ');
 }
 
