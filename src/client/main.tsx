@@ -14,7 +14,8 @@ const jam = new JamClient({
   initialPath: location.pathname,
   origin: location.origin,
   navigate: (path) => {
-    if (location.pathname !== path) history.replaceState(null, '', path);
+    // Keep the query: it carries options such as ?latency=playback (see docs/sync.md).
+    if (location.pathname !== path) history.replaceState(null, '', path + location.search);
   },
 });
 
