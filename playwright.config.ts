@@ -26,6 +26,14 @@ export default defineConfig({
       args: CHROMIUM_ARGS,
     },
   },
+  // One project per spec file: each gets its own worker and so a fresh browser. Audio pages leave
+  // work behind in the browser's shared audio service; a fresh one keeps each audio test's
+  // measurements its own.
+  projects: [
+    { name: 'rooms', testMatch: 'jam.spec.ts' },
+    { name: 'files', testMatch: 'files.spec.ts' },
+    { name: 'sync', testMatch: 'sync.spec.ts' },
+  ],
   webServer: {
     command: 'node dist/node/server/main.js',
     url: `http://127.0.0.1:${port}/healthz`,

@@ -17,8 +17,8 @@ async function newPerson(
 }
 
 /** Opens the landing page, types a name and hosts a jam; returns the room code shown. */
-export async function hostJam(person: Person): Promise<string> {
-  await person.page.goto('/');
+export async function hostJam(person: Person, query = ''): Promise<string> {
+  await person.page.goto(`/${query}`);
   await person.page.getByTestId('name-input').fill(person.name);
   await person.page.getByTestId('host-button').click();
   const code = person.page.getByTestId('room-code');
@@ -27,8 +27,8 @@ export async function hostJam(person: Person): Promise<string> {
 }
 
 /** Opens the landing page, types a name and the code, and joins. */
-export async function joinJam(person: Person, code: string): Promise<void> {
-  await person.page.goto('/');
+export async function joinJam(person: Person, code: string, query = ''): Promise<void> {
+  await person.page.goto(`/${query}`);
   await person.page.getByTestId('name-input').fill(person.name);
   await person.page.getByTestId('code-input').fill(code);
   await person.page.getByTestId('join-button').click();
