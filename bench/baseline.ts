@@ -7,7 +7,7 @@ import {
   installBaseline,
   type ListenerStats,
 } from './baselinePage.js';
-import { closePeers, MainThreadCpu, newPeer, type Peer, ProcessCpu, rendererOf } from './browser.js';
+import { closePeers, MainThreadCpu, measureWindow, newPeer, type Peer, rendererOf } from './browser.js';
 import type { Glitches, RunResult } from './result.js';
 import { estimateLatency, followLatency, median, spreadOfGroups, summarize } from './stats.js';
 import { sleep, until } from './wait.js';
@@ -82,24 +82,25 @@ export async function runBaseline(run: BaselineRun): Promise<RunResult> {
     );
 
     await sleep(run.settleMs);
-    const cpu = new ProcessCpu(hostPid);
-    const from = await bench(host.page).now();
-    const [host0, ls0] = await Promise.all([
-      bench(host.page).hostStats(),
-      Promise.all(listeners.map((l) => bench(l.page).listenerStats())),
-    ]);
-    cpu.start();
-    await main.start();
-    const wallFrom = performance.now();
-    run.log(`measuring ${run.seconds} s`);
-    await sleep(run.seconds * 1000);
-    const processPct = cpu.stop();
-    const mainPct = await main.stop();
-    const [host1, ls1] = await Promise.all([
-      bench(host.page).hostStats(),
-      Promise.all(listeners.map((l) => bench(l.page).listenerStats())),
-    ]);
-    const wallSec = (performance.now() - wallFrom) / 1000;
+    const {
+      from,
+      before: [host0, ls0],
+      after: [host1, ls1],
+      processPct,
+      mainPct,
+      wallSec,
+    } = await measureWindow({
+      hostPid,
+      main,
+      seconds: run.seconds,
+      log: run.log,
+      hostNow: () => bench(host.page).now(),
+      read: () =>
+        Promise.all([
+          bench(host.page).hostStats(),
+          Promise.all(listeners.map((l) => bench(l.page).listenerStats())),
+        ]),
+    });
     const to = from + run.seconds * 1000;
     await sleep(500);
 

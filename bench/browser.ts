@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { type Browser, type BrowserContext, chromium, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../tests/support/chromium.js';
+import { sleep } from './wait.js';
 
 export interface BenchBrowser {
   browser: Browser;
@@ -199,4 +200,41 @@ export class MainThreadCpu {
       scriptPct: ((now.script - this.#start.script) / sec) * 100,
     };
   }
+}
+
+export interface MeasuredWindow<T> {
+  /** The host page's clock when the window opened (ms). */
+  from: number;
+  before: T;
+  after: T;
+  /** Host renderer process CPU and main-thread busy time over the window, % of a core / of wall time. */
+  processPct: number | null;
+  mainPct: Awaited<ReturnType<MainThreadCpu['stop']>>;
+  wallSec: number;
+}
+
+/**
+ * One measured window, the same for every run: read the counters, run `seconds` with the host's CPU
+ * meters on, read them again.
+ */
+export async function measureWindow<T>(opts: {
+  hostPid: number | null;
+  main: MainThreadCpu;
+  seconds: number;
+  log: (message: string) => void;
+  hostNow: () => Promise<number>;
+  read: () => Promise<T>;
+}): Promise<MeasuredWindow<T>> {
+  const cpu = new ProcessCpu(opts.hostPid);
+  const from = await opts.hostNow();
+  const before = await opts.read();
+  cpu.start();
+  await opts.main.start();
+  const wallFrom = performance.now();
+  opts.log(`measuring ${opts.seconds} s`);
+  await sleep(opts.seconds * 1000);
+  const processPct = cpu.stop();
+  const mainPct = await opts.main.stop();
+  const after = await opts.read();
+  return { from, before, after, processPct, mainPct, wallSec: (performance.now() - wallFrom) / 1000 };
 }

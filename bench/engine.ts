@@ -1,5 +1,5 @@
 import type { Browser, Page } from '@playwright/test';
-import { closePeers, MainThreadCpu, newPeer, type Peer, ProcessCpu, rendererOf } from './browser.js';
+import { closePeers, MainThreadCpu, measureWindow, newPeer, type Peer, rendererOf } from './browser.js';
 import { hooks, type LinkBytes, type Snapshot } from './hooks.js';
 import type { Glitches, JoinResult, RunResult } from './result.js';
 import { firstInStep, matchExpected, median, spreadByPeriod, summarize } from './stats.js';
@@ -129,24 +129,22 @@ export async function runEngine(run: EngineRun): Promise<RunResult> {
     // Settle, then measure.
     const everyone = [host, ...listeners];
     await sleep(run.settleMs);
-    const cpu = new ProcessCpu(hostPid);
-    const from = await hostHooks.now();
-    const [snap0, links0] = await Promise.all([
-      Promise.all(everyone.map((p) => hooks(p.page).snapshot())),
-      hostHooks.linkStats(),
-    ]);
-    cpu.start();
-    await main.start();
-    const wallFrom = performance.now();
-    run.log(`measuring ${run.seconds} s`);
-    await sleep(run.seconds * 1000);
-    const processPct = cpu.stop();
-    const mainPct = await main.stop();
-    const [snap1, links1] = await Promise.all([
-      Promise.all(everyone.map((p) => hooks(p.page).snapshot())),
-      hostHooks.linkStats(),
-    ]);
-    const wallSec = (performance.now() - wallFrom) / 1000;
+    const {
+      from,
+      before: [snap0, links0],
+      after: [snap1, links1],
+      processPct,
+      mainPct,
+      wallSec,
+    } = await measureWindow({
+      hostPid,
+      main,
+      seconds: run.seconds,
+      log: run.log,
+      hostNow: () => hostHooks.now(),
+      read: () =>
+        Promise.all([Promise.all(everyone.map((p) => hooks(p.page).snapshot())), hostHooks.linkStats()]),
+    });
     const to = from + run.seconds * 1000;
     const points = await trace.stop();
     // Clicks carry the time they leave the output, up to a render lead after they are detected.

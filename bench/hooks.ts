@@ -1,8 +1,9 @@
 import type { Page } from '@playwright/test';
+import { hooks as pageHooks } from '../tests/support/audioHooks.js';
 
 /**
- * The app's test hooks (`window.__jamsesh`, src/client/media/testHooks.ts), as the benchmark uses
- * them. Declared again here because the Node type check does not compile the browser app.
+ * What the benchmark reads from the app's snapshot (`window.__jamsesh.snapshot()`, a loose record
+ * on the app's side): the fields it uses, named.
  */
 export interface PlayoutStats {
   framesReceived: number;
@@ -40,37 +41,10 @@ export interface Snapshot {
   outputClock: { ready: boolean; steps: number; scatterMs: number } | null;
 }
 
-export interface SourceClick {
-  outMs: number;
-  renderLeadMs: number;
-}
+export type { LinkBytes, SourceClick } from '../src/client/media/testHooksApi.js';
 
-export interface LinkBytes {
-  peerId: string;
-  transportBytesSent: number;
-  dataChannelBytesSent: number;
-}
-
-interface Hooks {
-  startProbe(): Promise<boolean>;
-  clicks(): number[];
-  startSourceProbe(): Promise<boolean>;
-  sourceClicks(): SourceClick[];
-  inSyncAt(): number | null;
-  linkStats(): Promise<LinkBytes[]>;
-  now(): number;
-  snapshot(): Snapshot;
-}
-
-type W = { __jamsesh: Hooks };
-
-export const hooks = (page: Page) => ({
-  startProbe: () => page.evaluate(() => (window as unknown as W).__jamsesh.startProbe()),
-  clicks: () => page.evaluate(() => (window as unknown as W).__jamsesh.clicks()),
-  startSourceProbe: () => page.evaluate(() => (window as unknown as W).__jamsesh.startSourceProbe()),
-  sourceClicks: () => page.evaluate(() => (window as unknown as W).__jamsesh.sourceClicks()),
-  inSyncAt: () => page.evaluate(() => (window as unknown as W).__jamsesh.inSyncAt()),
-  linkStats: () => page.evaluate(() => (window as unknown as W).__jamsesh.linkStats()),
-  now: () => page.evaluate(() => (window as unknown as W).__jamsesh.now()),
-  snapshot: () => page.evaluate(() => (window as unknown as W).__jamsesh.snapshot()),
-});
+/** The app's test hooks in a page, with the snapshot read as the benchmark's `Snapshot`. */
+export const hooks = (page: Page) => {
+  const h = pageHooks(page);
+  return { ...h, snapshot: () => h.snapshot<Snapshot>() };
+};

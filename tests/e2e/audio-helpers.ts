@@ -1,21 +1,4 @@
-import type { Page } from '@playwright/test';
-
-interface Hooks {
-  startProbe(): Promise<boolean>;
-  clicks(): number[];
-  now(): number;
-  snapshot(): Record<string, unknown>;
-}
-
-type W = Window & { __jamsesh: Hooks };
-
-/** The app's read-only test hooks (src/client/media/testHooks.ts) in a page. */
-export const hooks = (page: Page) => ({
-  startProbe: () => page.evaluate(() => (window as unknown as W).__jamsesh.startProbe()),
-  clicks: () => page.evaluate(() => (window as unknown as W).__jamsesh.clicks()),
-  now: () => page.evaluate(() => (window as unknown as W).__jamsesh.now()),
-  snapshot: () => page.evaluate(() => (window as unknown as W).__jamsesh.snapshot()),
-});
+export { hooks } from '../support/audioHooks.js';
 
 export function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);

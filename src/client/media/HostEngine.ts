@@ -348,24 +348,10 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     if (this.policy.delayMs !== before) this.#applyDelay();
     const table: Record<string, SyncStatus> = {};
     for (const [peerId, r] of this.#reports) if (this.links.has(peerId)) table[peerId] = r.status;
-    table[this.selfId] = this.#ownStatus();
+    table[this.selfId] = this.receiver.status({ uncertainty: 0, rtt: 0, ready: true });
     this.#table = table;
     this.emit('syncTable', table);
     this.#broadcast({ type: 'sync-table', entries: table });
-  }
-
-  #ownStatus(): SyncStatus {
-    const s = this.player.stats;
-    return {
-      syncErrorMs: Math.abs(s?.errorMs ?? 0),
-      delayMs: this.policy.delayMs,
-      bufferMs: s?.bufferedMs ?? 0,
-      clockUncertaintyMs: 0,
-      rttMs: 0,
-      lateFrames: s?.framesLate ?? 0,
-      underrunMs: s?.underrunMs ?? 0,
-      inSync: Boolean(s?.playing) && Math.abs(s?.errorMs ?? 99) < 2,
-    };
   }
 
   #applyDelay(): void {

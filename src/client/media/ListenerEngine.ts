@@ -175,19 +175,10 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
   }
 
   status(): SyncStatus {
-    const s = this.player.stats;
     const est = this.clock.estimate();
-    const errorMs = s ? s.errorMs : 0;
-    return {
-      syncErrorMs: Math.abs(errorMs) + (est?.uncertainty ?? 0),
-      delayMs: this.receiver.delayMs,
-      bufferMs: s?.bufferedMs ?? 0,
-      clockUncertaintyMs: est?.uncertainty ?? -1,
-      rttMs: est?.rtt ?? -1,
-      lateFrames: s?.framesLate ?? 0,
-      underrunMs: s?.underrunMs ?? 0,
-      inSync: Boolean(s?.playing) && this.clock.ready && Math.abs(errorMs) < 2,
-    };
+    return this.receiver.status(
+      est && { uncertainty: est.uncertainty, rtt: est.rtt, ready: this.clock.ready },
+    );
   }
 
   #report(): void {

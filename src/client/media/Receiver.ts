@@ -1,4 +1,4 @@
-import { FRAME_MS } from '../../protocol/media.js';
+import { FRAME_MS, type SyncStatus } from '../../protocol/media.js';
 import { MediaClock } from '../../sync/MediaClock.js';
 import type { Player } from './Player.js';
 
@@ -64,6 +64,25 @@ export class Receiver {
     // Every 5th stamp is plenty for a line fitted over a minute, and keeps the fit cheap.
     if (seq % 5 === 0 || !this.mediaClock.ready) this.mediaClock.add(media, t);
     this.player.push(media, channels, length);
+  }
+
+  /**
+   * This device's sync status from its playout and its clock sync (the host's own clock is exact:
+   * uncertainty and round trip 0). The error shown is the playout error plus the clock's bound.
+   */
+  status(clock: { uncertainty: number; rtt: number; ready: boolean } | null): SyncStatus {
+    const s = this.player.stats;
+    const errorMs = s?.errorMs ?? 0;
+    return {
+      syncErrorMs: Math.abs(errorMs) + (clock?.uncertainty ?? 0),
+      delayMs: this.#delayMs,
+      bufferMs: s?.bufferedMs ?? 0,
+      clockUncertaintyMs: clock?.uncertainty ?? -1,
+      rttMs: clock?.rtt ?? -1,
+      lateFrames: s?.framesLate ?? 0,
+      underrunMs: s?.underrunMs ?? 0,
+      inSync: Boolean(s?.playing) && Boolean(clock?.ready) && Math.abs(errorMs) < 2,
+    };
   }
 
   close(): void {

@@ -1,47 +1,6 @@
 import type { AudioSession } from './AudioSession.js';
 import { localNow } from './Player.js';
-
-/**
- * A small read-only window into the audio engine for the end-to-end tests and the benchmark
- * (`window.__jamsesh`): they measure where every listener's clicks leave its output, on the clock
- * that all pages of one machine share. Nothing here changes what the app does.
- */
-export interface TestHooks {
-  /** Starts detecting clicks at this device's output; returns when the detector runs. */
-  startProbe(): Promise<boolean>;
-  /** Local times (ms, performance.timeOrigin + now) at which clicks left this device's output. */
-  clicks(): number[];
-  /**
-   * Host: starts detecting clicks at the source node itself, before capture and encoding (waits up
-   * to 10 s for a source to play); returns when the detector runs.
-   */
-  startSourceProbe(): Promise<boolean>;
-  /**
-   * Host: clicks seen at the source. `outMs` is when that sample would leave this device's speaker
-   * (the probe frame through the output clock); `renderLeadMs` is how far the audio thread rendered
-   * ahead of the speaker at that moment, so `outMs - renderLeadMs` is when the source produced it.
-   */
-  sourceClicks(): SourceClick[];
-  /** Listener: the local time (ms) at which this device first reported itself in sync, or null. */
-  inSyncAt(): number | null;
-  /** Host: bytes sent so far on each listener's peer connection (WebRTC getStats). */
-  linkStats(): Promise<LinkBytes[]>;
-  now(): number;
-  snapshot(): Record<string, unknown>;
-}
-
-export interface SourceClick {
-  outMs: number;
-  renderLeadMs: number;
-}
-
-export interface LinkBytes {
-  peerId: string;
-  /** Everything the ICE transport sent (SCTP, DTLS and SRTP included; not UDP/IP headers). */
-  transportBytesSent: number;
-  /** Payload of the data channels (audio frames, clock probes, control). */
-  dataChannelBytesSent: number;
-}
+import type { LinkBytes, SourceClick, TestHooks } from './testHooksApi.js';
 
 /** Polls `get` every 100 ms for up to 10 s. */
 async function waitFor<T>(get: () => T | null | undefined): Promise<T | null> {

@@ -1,0 +1,20 @@
+import type { Page } from '@playwright/test';
+import type { TestHooksWindow } from '../../src/client/media/testHooksApi.js';
+
+/**
+ * The app's read-only test hooks (`window.__jamsesh`, src/client/media/testHooks.ts) in a page,
+ * for the E2E tests and the benchmark. `snapshot` is a loose record; a caller may name the shape it
+ * reads.
+ */
+export const hooks = (page: Page) => ({
+  startProbe: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.startProbe()),
+  clicks: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.clicks()),
+  startSourceProbe: () =>
+    page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.startSourceProbe()),
+  sourceClicks: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.sourceClicks()),
+  inSyncAt: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.inSyncAt()),
+  linkStats: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.linkStats()),
+  now: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.now()),
+  snapshot: <S = Record<string, unknown>>() =>
+    page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.snapshot()) as Promise<S>,
+});
