@@ -337,11 +337,12 @@ function startTrace(peers: Peer[], log: ((line: string) => void) | null): Trace 
       const snapshots = await Promise.all(peers.map((p) => hooks(p.page).snapshot())).catch(() => null);
       if (snapshots) {
         points.push({ at, snapshots });
+        const h = snapshots[0]?.host;
         log?.(
-          `D ${snapshots[0]?.state.session?.delayMs ?? '-'} | ${snapshots
+          `D ${snapshots[0]?.state.session?.delayMs ?? '-'}${h ? ` cap ${h.captured} enc ${h.encoded} lag ${fmt1(h.sendLagP50)}/${fmt1(h.sendLagP99)}/${fmt1(h.maxSendLagMs)} own ${fmt1(h.ownAgeP50)} arr99 ${fmt1(h.arriveP99)} cc ${h.captureSteps} dec ${fmt1(h.decodeMax)} enc ${fmt1(h.encodeP50)}/${fmt1(h.encodeP99)}` : ''} | ${snapshots
             .map((s, i) => {
               const p = s.playout;
-              return `${i === 0 ? 'host' : `L${i}`} err ${fmt1(p?.errorMs)} late ${p?.framesLate ?? '-'} hard ${p?.hardResyncs ?? '-'} under ${fmt1(p?.underrunMs)} need ${fmt1(s.needMs)} lead ${fmt1(s.renderLeadMs)}`;
+              return `${i === 0 ? 'host' : `L${i}`} err ${fmt1(p?.errorMs)} late ${p?.framesLate ?? '-'} hard ${p?.hardResyncs ?? '-'} drop ${p?.framesDropped ?? '-'} ts ${p?.targetSteps ?? '-'} under ${fmt1(p?.underrunMs)} gap ${fmt1(p?.lastGapNewestMs)} buf ${fmt1(p?.bufferedMs)} dec ${fmt1(s.listener?.decodeMax)} rx ${p?.framesReceived ?? '-'} ocs ${s.outputClock?.steps ?? '-'}/${s.outputClock?.ignored ?? '-'} need ${fmt1(s.needMs)} age ${fmt1(s.listener?.ageP50)}/${fmt1(s.listener?.maxAgeMs)} lead ${fmt1(s.renderLeadMs)}`;
             })
             .join(' | ')}`,
         );

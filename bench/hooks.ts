@@ -11,6 +11,10 @@ export interface PlayoutStats {
   underrunMs: number;
   concealEvents: number;
   hardResyncs: number;
+  framesDropped?: number;
+  lastGapNewestMs?: number;
+  lastGapNextMs?: number;
+  targetSteps?: number;
   errorMs: number;
   bufferedMs: number;
   playing: boolean;
@@ -38,7 +42,26 @@ export interface Snapshot {
   needMs: number | null;
   clock: { uncertainty: number; rtt: number } | null;
   context: { baseLatencyMs: number; outputLatencyMs: number } | null;
-  outputClock: { ready: boolean; steps: number; scatterMs: number } | null;
+  outputClock: { ready: boolean; steps: number; ignored: number; scatterMs: number } | null;
+  /** Host: capture and encode counters (cumulative). */
+  host?: {
+    captured: number;
+    encoded: number;
+    unstamped: number;
+    encodeErrors: number;
+    maxSendLagMs: number;
+    sendLagP50?: number;
+    sendLagP99?: number;
+    ownAgeP50?: number;
+    arriveP99?: number;
+    captureSteps?: number;
+    decodeMax?: number;
+    captureDrops?: number;
+    encodeP50?: number;
+    encodeP99?: number;
+    linkDrops: number[];
+  } | null;
+  listener?: { maxAgeMs: number; ageP50: number; decodeMax?: number } | null;
 }
 
 export type { LinkBytes, SourceClick } from '../src/client/media/testHooksApi.js';

@@ -17,6 +17,7 @@ const frame = {
   seq: 123_456,
   t: 1_795_650_000_123.456,
   samples: 480,
+  epoch: 7,
   payload: new Uint8Array([1, 2, 3, 250]),
 };
 

@@ -40,6 +40,12 @@ export interface AudioFrame {
   t: number;
   /** Samples per channel in this frame (FRAME_SAMPLES). */
   samples: number;
+  /**
+   * The stamps' timeline (mod 65536): it changes when the host's capture clock stepped (its audio
+   * stalled), so stamps from before and after do not lie on one line. A receiver refits its media
+   * clock from the first frame of a new epoch instead of taking the step for noise.
+   */
+  epoch: number;
   /** The Opus packet. A view into the received buffer: copy it if you keep it. */
   payload: Uint8Array;
 }
@@ -53,7 +59,7 @@ export function encodeAudioFrame(frame: AudioFrame): ArrayBuffer {
   view.setUint32(4, frame.seq >>> 0, true);
   view.setFloat64(8, frame.t, true);
   view.setUint16(16, frame.samples, true);
-  view.setUint16(18, 0, true);
+  view.setUint16(18, frame.epoch & 0xffff, true);
   new Uint8Array(buf, AUDIO_HEADER_BYTES).set(frame.payload);
   return buf;
 }
@@ -79,6 +85,7 @@ export function decodeAudioFrame(data: ArrayBuffer): MediaParse<AudioFrame> {
       seq: view.getUint32(4, true),
       t,
       samples,
+      epoch: view.getUint16(18, true),
       payload: new Uint8Array(data, AUDIO_HEADER_BYTES),
     },
   };

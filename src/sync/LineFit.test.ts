@@ -65,6 +65,57 @@ describe('OutputClock', () => {
     expect(clock.contextTimeAt(clock.localTimeOf(1.234))).toBeCloseTo(1.234, 6);
   });
 
+  const origin = 1.795e12;
+  /** Readings every 25 ms of context time from `from` to `to` s, output `latency(c)` ms behind, +200 ppm. */
+  function feed(clock: OutputClock, from: number, to: number, latency: (c: number) => number): void {
+    for (let c = from; c < to; c += 0.025)
+      clock.addReading(c, 500 + latency(c) + c * 1000 * (1 + 200e-6), origin);
+  }
+  const expected = (c: number, latency: number) => origin + 500 + latency + c * 1000 * (1 + 200e-6);
+
+  it('waits for a settled second of readings before it is ready (the output ramps up at a start)', () => {
+    const clock = new OutputClock();
+    // The first 2 s the reported delay ramps from 170 ms down to 31 ms.
+    feed(clock, 0.02, 2, (c) => 31 + 139 * (1 - c / 2));
+    expect(clock.ready).toBe(false);
+    feed(clock, 2, 3.2, () => 31);
+    expect(clock.ready).toBe(true);
+    expect(clock.localTimeOf(3)).toBeCloseTo(expected(3, 31), 1);
+  });
+
+  it('is not moved by readings that leave the line and come back without settling', () => {
+    const clock = new OutputClock();
+    feed(clock, 0.02, 5, () => 31);
+    // After an underrun the reported delay jumps to 248 ms and ramps back over 3 s, as measured here.
+    feed(clock, 5, 8, (c) => 31 + 217 * Math.max(0, 1 - (c - 5) / 3));
+    feed(clock, 8, 9, () => 31);
+    expect(clock.steps).toBe(0);
+    expect(clock.localTimeOf(9)).toBeCloseTo(expected(9, 31), 1);
+    expect(clock.ignored).toBeGreaterThan(50);
+  });
+
+  it('follows a real step once the readings have settled on it for a second, keeping the slope', () => {
+    const clock = new OutputClock();
+    feed(clock, 0.02, 10, () => 31);
+    const slope = clock.slope;
+    // An underrun delayed the output by 23 ms for good.
+    feed(clock, 10, 10.5, () => 54);
+    expect(clock.localTimeOf(10.5)).toBeCloseTo(expected(10.5, 31), 1);
+    feed(clock, 10.5, 11.2, () => 54);
+    expect(clock.steps).toBe(1);
+    expect(clock.localTimeOf(11.2)).toBeCloseTo(expected(11.2, 54), 1);
+    expect(clock.slope).toBe(slope);
+  });
+
+  it('drops a lone reading delayed by an OS stall', () => {
+    const clock = new OutputClock();
+    feed(clock, 0.02, 3, () => 31);
+    clock.addReading(3.01, 500 + 31 + 40 + 3010 * (1 + 200e-6), origin);
+    feed(clock, 3.03, 4, () => 31);
+    expect(clock.steps).toBe(0);
+    expect(clock.localTimeOf(4)).toBeCloseTo(expected(4, 31), 1);
+  });
+
   it('ignores readings from before the output started', () => {
     const clock = new OutputClock();
     clock.addReading(0, 0, 1e12);

@@ -26,6 +26,11 @@ export interface LineFitOptions {
   /** This many consecutive points off the line by more than stepY (same side) mean a step. */
   stepPoints: number;
   stepY: number;
+  /**
+   * After a reset or a step, the previous slope is kept until the new points span this much x
+   * (a step does not change a clock's rate). Default windowX / 20, which also applies to the first line.
+   */
+  minSlopeSpan?: number;
 }
 
 export interface Line {
@@ -46,6 +51,8 @@ export class LineFit {
   #originX = 0;
   #originY = 0;
   #line: Line | null = null;
+  /** The slope of the line before the last reset, kept while the new points span too little. */
+  #heldSlope: number | null = null;
   #stepRun = 0;
   #stepSign = 0;
   #steps = 0;
@@ -79,7 +86,9 @@ export class LineFit {
     return l.x0 + (y - l.y0) / l.slope;
   }
 
+  /** Forgets the points; the slope is kept until the new points can fit one. */
   reset(): void {
+    this.#heldSlope = this.#line?.slope ?? this.#heldSlope;
     this.#xs.length = 0;
     this.#ys.length = 0;
     this.#line = null;
@@ -112,6 +121,7 @@ export class LineFit {
       this.#ys.splice(0, this.#ys.length - keep);
       this.#stepRun = 0;
       this.#steps++;
+      this.#heldSlope = this.#line?.slope ?? this.#heldSlope;
     }
     const newest = this.#xs[this.#xs.length - 1] as number;
     let drop = 0;
@@ -129,10 +139,20 @@ export class LineFit {
     this.#refit();
   }
 
+  #minSpan(): number {
+    const first = this.options.windowX / 20;
+    return this.#heldSlope === null ? first : (this.options.minSlopeSpan ?? first);
+  }
+
   #refit(): void {
     const first = this.#solve(Number.POSITIVE_INFINITY, null);
     if (!first) return;
-    this.#line = this.#solve(this.options.outlierY, first) ?? first;
+    // Outliers are judged against the fresh fit and against the line as it stood (a run of far-off
+    // points, a step in the making, drags a fresh fit towards itself and would hide); whichever
+    // keeps more points is the line.
+    const fresh = this.#solve(this.options.outlierY, first);
+    const kept = this.#line ? this.#solve(this.options.outlierY, this.#line) : null;
+    this.#line = (kept && (!fresh || kept.n >= fresh.n) ? kept : fresh) ?? first;
   }
 
   /** Least squares over the points within `limit` of `around` (all points when around is null). */
@@ -169,9 +189,9 @@ export class LineFit {
     // Too short a span to tell a slope from noise: assume the default (or the previous) one.
     const span = (xs[n - 1] as number) - (xs[0] as number);
     const slope =
-      count >= 3 && span >= this.options.windowX / 20 && sxx > 0
+      count >= 3 && span >= this.#minSpan() && sxx > 0
         ? sxy / sxx
-        : (this.#line?.slope ?? this.defaultSlope);
+        : (this.#line?.slope ?? this.#heldSlope ?? this.defaultSlope);
     let ss = 0;
     for (let i = 0; i < n; i++) {
       if (Math.abs(resid(i)) > limit) continue;

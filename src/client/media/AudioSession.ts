@@ -130,8 +130,8 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   setOffset(offsetMs: number): void {
     const ms = Math.max(-500, Math.min(500, Math.round(offsetMs * 10) / 10));
     writeNumber(OFFSET_KEY, ms);
-    this.#host?.receiver.setOffset(ms);
-    this.#listener?.receiver.setOffset(ms);
+    this.#host?.setOffset(ms);
+    this.#listener?.setOffset(ms);
     this.#set({ offsetMs: ms });
   }
 
@@ -222,7 +222,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     if (room.self.role === 'host') {
       if (!this.#host) {
         const host = new HostEngine(player, room.self.peerId, room.iceServers, sendSignal);
-        host.receiver.setOffset(this.#state.offsetMs);
+        host.setOffset(this.#state.offsetMs);
         host.on('syncTable', (syncTable) => this.#set({ syncTable }));
         host.on('session', (session) => this.#set({ session }));
         host.on('nowPlaying', (nowPlaying) => this.#set({ nowPlaying }));
@@ -234,7 +234,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       this.#syncLinks(this.#host, room.members, app.live);
     } else if (!this.#listener) {
       const listener = new ListenerEngine(player, room.room.hostId, room.iceServers, sendSignal);
-      listener.receiver.setOffset(this.#state.offsetMs);
+      listener.setOffset(this.#state.offsetMs);
       listener.on('syncTable', (syncTable) => this.#set({ syncTable }));
       listener.on('session', (session) => this.#set({ session }));
       listener.on('nowPlaying', (nowPlaying) => this.#set({ nowPlaying }));

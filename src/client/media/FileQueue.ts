@@ -1,8 +1,8 @@
 import type { NowPlaying } from '../../protocol/media.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
-import { localNow } from './Player.js';
 import type { Source } from './Sources.js';
 import { ID3V1_BYTES, readTags, TAG_HEAD_BYTES, type Tags, trackInfo } from './tags.js';
+import { localNow } from './worker/clock.js';
 
 /** One file in the queue, as the UI shows it. */
 export interface QueueItem {

@@ -1,15 +1,6 @@
-import { TokenBucket } from '../../common/TokenBucket.js';
 import type { IceServer, SignalPayload } from '../../protocol/index.js';
 import {
-  decodeAudioFrame,
-  decodeClockMessage,
-  encodeAudioFrame,
-  encodeClockReply,
-  FLAG_DISCONTINUITY,
-  FRAME_SAMPLES,
   type HostControl,
-  MEDIA_CHANNELS,
-  MEDIA_SAMPLE_RATE,
   type NowPlaying,
   parseListenerControl,
   type SyncMode,
@@ -17,12 +8,13 @@ import {
 } from '../../protocol/media.js';
 import { DelayPolicy } from '../../sync/DelayPolicy.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
-import { FrameDecoder } from './FrameDecoder.js';
+import { MediaWorker } from './MediaWorker.js';
 import { PeerLink } from './PeerLink.js';
 import { localNow, type Player } from './Player.js';
-import { Receiver } from './Receiver.js';
 import type { Source } from './Sources.js';
-import type { CapturedFrame } from './worklets/capture.worklet.js';
+import { syncStatus } from './syncStatus.js';
+import type { HostCounters } from './worker/messages.js';
+import type { CaptureIn } from './worklets/capture.worklet.js';
 
 export interface HostEvents {
   syncTable: Record<string, SyncStatus>;
@@ -31,8 +23,6 @@ export interface HostEvents {
   links: Record<string, RTCPeerConnectionState>;
 }
 
-/** Opus at 160 kbps stereo: music grade, ~21 KB/s per listener with the 20-byte frame headers. */
-export const DEFAULT_BITRATE = 160_000;
 const TICK_MS = 1000;
 /** A link not open this long after it was made (a lost offer, a failed ICE) is made anew. */
 const LINK_OPEN_TIMEOUT_MS = 10_000;
@@ -42,40 +32,37 @@ const LATE_FRAMES_PER_REPORT = 3;
 const REPORT_STALE_MS = 5000;
 
 /**
- * The host's side of the media: one capture of whatever source plays, one Opus encode, one send per
- * listener (one encode, N sends); answers clock probes with its own clock, which is the room's
- * reference; picks the room delay D from everyone's needs; and plays the same stream on its own
- * device through the same decode and playout as every listener.
+ * The host's side of the media, on the page: the source, the peer connections and their control
+ * channels, the room delay D (picked from everyone's needs) and the sync table. The media worker
+ * (worker/HostMedia.ts) does the rest off the main thread: one capture, one Opus encode, one send
+ * per listener; clock answers with the host's clock, the room's reference; and this device's own
+ * playout of the same stream through the same decode as every listener.
  */
 export class HostEngine extends TypedEmitter<HostEvents> {
   readonly links = new Map<string, PeerLink>();
   readonly #linkBorn = new Map<PeerLink, number>();
-  readonly receiver: Receiver;
   readonly policy = new DelayPolicy({ mode: 'live' });
   readonly #capture: AudioWorkletNode;
-  readonly #localDecoder: FrameDecoder;
-  #encoder: AudioEncoder | null = null;
-  readonly #stamps = new Map<number, number>();
-  #streamId = Math.floor(Math.random() * 0xffff);
-  #seq = 0;
-  #discontinuity = true;
+  readonly #worker = new MediaWorker();
+  #streamId = 0;
+  #ownNeedMs = 0;
   #source: Source | null = null;
   #nowPlaying: NowPlaying = { source: 'none', at: 0, playing: false };
   readonly #reports = new Map<string, { status: SyncStatus; needMs: number; at: number; newLate: boolean }>();
   #tick: ReturnType<typeof setInterval>;
   #closed = false;
-  #localEnabled = true;
   #table: Record<string, SyncStatus> = {};
-  /** Frames captured, encoded and dropped before the output clock was ready (diagnostics). */
-  readonly counters = {
+  /** What the worker did (diagnostics): frames captured, encoded, dropped before the output clock was known. */
+  counters: HostCounters = {
     captured: 0,
     encoded: 0,
-    notReady: 0,
     encodeErrors: 0,
     unstamped: 0,
     decoded: 0,
-    lastTs: 0,
+    maxSendLagMs: 0,
   };
+  /** Frames dropped per listener because its channel was backed up. */
+  drops: Record<string, number> = {};
 
   constructor(
     readonly player: Player,
@@ -84,10 +71,18 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     readonly sendSignal: (to: string, payload: SignalPayload) => void,
   ) {
     super();
-    this.receiver = new Receiver(player, (local) => local, this.policy.delayMs);
-    this.#localDecoder = new FrameDecoder((...args) => {
-      this.counters.decoded++;
-      if (this.#localEnabled) this.receiver.push(...args);
+    const playout = player.connect(this.#worker);
+    this.#worker.post({ type: 'init', role: 'host', sampleRate: player.ctx.sampleRate, playout }, [playout]);
+    this.#worker.post({ type: 'delay', delayMs: this.policy.delayMs, mode: this.policy.mode });
+    this.#worker.on('state', (m) => {
+      if (m.type !== 'host') return;
+      this.counters = {
+        ...m.counters,
+        maxSendLagMs: Math.max(m.counters.maxSendLagMs, this.counters.maxSendLagMs),
+      };
+      this.drops = m.drops;
+      this.#streamId = m.streamId;
+      this.#ownNeedMs = m.needMs;
     });
     this.#capture = new AudioWorkletNode(player.ctx, 'jamsesh-capture', {
       numberOfInputs: 1,
@@ -95,7 +90,9 @@ export class HostEngine extends TypedEmitter<HostEvents> {
       channelCount: 2,
       channelCountMode: 'explicit',
     });
-    this.#capture.port.onmessage = (e: MessageEvent<CapturedFrame>) => this.#onCaptured(e.data);
+    const { port1, port2 } = new MessageChannel();
+    this.#capture.port.postMessage({ type: 'port', port: port1 } satisfies CaptureIn, [port1]);
+    this.#worker.post({ type: 'capture', port: port2 }, [port2]);
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
   }
 
@@ -143,8 +140,19 @@ export class HostEngine extends TypedEmitter<HostEvents> {
 
   /** Whether the host device itself plays the room's stream (off e.g. for a microphone). */
   setLocalPlayback(enabled: boolean): void {
-    this.#localEnabled = enabled;
-    if (!enabled) this.player.flush();
+    this.#worker.post({ type: 'local-playback', enabled });
+  }
+
+  /** This device's fine offset (ms; + plays later): for speakers that report their delay wrongly. */
+  setOffset(offsetMs: number): void {
+    this.#worker.post({ type: 'offset', offsetMs });
+  }
+
+  /** The longest capture-to-send time since the last call (ms; diagnostics). */
+  takeMaxSendLag(): number {
+    const m = this.counters.maxSendLagMs;
+    this.counters = { ...this.counters, maxSendLagMs: 0, decodeMax: 0 };
+    return m;
   }
 
   setMode(mode: SyncMode): void {
@@ -155,7 +163,13 @@ export class HostEngine extends TypedEmitter<HostEvents> {
   addListener(peerId: string): void {
     if (this.#closed || peerId === this.selfId) return;
     this.links.get(peerId)?.close();
-    const link = new PeerLink(peerId, 'host', this.iceServers, (p) => this.sendSignal(peerId, p));
+    const link = new PeerLink(
+      peerId,
+      'host',
+      this.iceServers,
+      (p) => this.sendSignal(peerId, p),
+      (audio, clock) => this.#worker.handOver(peerId, audio, clock),
+    );
     this.links.set(peerId, link);
     this.#linkBorn.set(link, localNow());
     link.on('open', () => {
@@ -163,15 +177,6 @@ export class HostEngine extends TypedEmitter<HostEvents> {
       link.sendControl(
         JSON.stringify({ type: 'now-playing', nowPlaying: this.#nowPlaying } satisfies HostControl),
       );
-    });
-    // A listener probes at most 10 times a second; a flood gets no more answers than that.
-    const probes = new TokenBucket(20, 20, localNow());
-    link.on('clock', (data) => {
-      const t1 = localNow();
-      const m = decodeClockMessage(data);
-      if (m.ok && m.value.kind === 'probe' && probes.take(t1)) {
-        link.sendClock(encodeClockReply(m.value.t0, t1, localNow()));
-      }
     });
     link.on('control', (text) => {
       const parsed = parseListenerControl(text);
@@ -190,6 +195,7 @@ export class HostEngine extends TypedEmitter<HostEvents> {
       this.#linkBorn.delete(link);
       if (this.links.get(peerId) === link) {
         this.links.delete(peerId);
+        this.#worker.post({ type: 'unwire', peerId });
         this.#emitLinks();
       }
     });
@@ -199,6 +205,7 @@ export class HostEngine extends TypedEmitter<HostEvents> {
   removeListener(peerId: string): void {
     this.links.get(peerId)?.close();
     this.links.delete(peerId);
+    this.#worker.post({ type: 'unwire', peerId });
     this.#reports.delete(peerId);
     this.#emitLinks();
   }
@@ -215,107 +222,9 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     for (const link of this.links.values()) link.close();
     this.links.clear();
     this.#capture.disconnect();
-    if (this.#encoder && this.#encoder.state !== 'closed') this.#encoder.close();
-    this.#localDecoder.close();
-    this.receiver.close();
+    this.player.disconnect();
+    this.#worker.close();
     this.removeAllListeners();
-  }
-
-  #ensureEncoder(): AudioEncoder {
-    if (this.#encoder && this.#encoder.state === 'configured') return this.#encoder;
-    const encoder = new AudioEncoder({
-      output: (chunk) => this.#onEncoded(chunk),
-      error: (err) => {
-        console.warn('encoder failed; restarting the stream', err);
-        this.#restartStream();
-      },
-    });
-    encoder.configure({
-      codec: 'opus',
-      sampleRate: MEDIA_SAMPLE_RATE,
-      numberOfChannels: MEDIA_CHANNELS,
-      bitrate: DEFAULT_BITRATE,
-      // 10 ms packets: FRAME_SAMPLES per frame.
-      opus: { frameDuration: (FRAME_SAMPLES / MEDIA_SAMPLE_RATE) * 1e6, complexity: 9 },
-    } as AudioEncoderConfig);
-    this.#encoder = encoder;
-    return encoder;
-  }
-
-  #restartStream(): void {
-    const e = this.#encoder;
-    this.#encoder = null;
-    if (e && e.state !== 'closed') e.close();
-    this.#streamId = (this.#streamId + 1) & 0xffff;
-    this.#seq = 0;
-    this.#stamps.clear();
-    this.#discontinuity = true;
-  }
-
-  #onCaptured(frame: CapturedFrame): void {
-    const recycle = () =>
-      this.#capture.port.postMessage({ type: 'recycle', buffers: [frame.left, frame.right] });
-    const clock = this.player.outputClock;
-    this.counters.captured++;
-    if (this.#closed || !clock.ready) {
-      this.counters.notReady++;
-      recycle();
-      return;
-    }
-    // The stamp: when this sample would leave this device's speaker, on the host clock. Smooth (a
-    // fitted line) and following the sound card's rate, so listeners play at the source's pace.
-    const t = clock.localTimeOf(frame.startFrame / this.player.ctx.sampleRate);
-    const seq = this.#seq++;
-    this.#stamps.set(seq, t);
-    const data = new Float32Array(FRAME_SAMPLES * 2);
-    data.set(frame.left, 0);
-    data.set(frame.right, FRAME_SAMPLES);
-    recycle();
-    const audio = new AudioData({
-      format: 'f32-planar',
-      sampleRate: MEDIA_SAMPLE_RATE,
-      numberOfFrames: FRAME_SAMPLES,
-      numberOfChannels: 2,
-      timestamp: seq * 10_000,
-      data,
-    });
-    try {
-      this.#ensureEncoder().encode(audio);
-    } catch (err) {
-      console.warn('encode failed', err);
-      this.counters.encodeErrors++;
-      this.#restartStream();
-    } finally {
-      audio.close();
-    }
-  }
-
-  #onEncoded(chunk: EncodedAudioChunk): void {
-    this.counters.encoded++;
-    const seq = Math.round(chunk.timestamp / 10_000);
-    const t = this.#stamps.get(seq);
-    this.#stamps.delete(seq);
-    this.counters.lastTs = chunk.timestamp;
-    if (t === undefined) {
-      this.counters.unstamped++;
-      return;
-    }
-    const payload = new Uint8Array(chunk.byteLength);
-    chunk.copyTo(payload);
-    const flags = this.#discontinuity ? FLAG_DISCONTINUITY : 0;
-    this.#discontinuity = false;
-    const packet = encodeAudioFrame({
-      flags,
-      streamId: this.#streamId,
-      seq,
-      t,
-      samples: FRAME_SAMPLES,
-      payload,
-    });
-    for (const link of this.links.values()) link.sendAudio(packet);
-    // The host's own device decodes the very same packet.
-    const own = decodeAudioFrame(packet);
-    if (own.ok) this.#localDecoder.decode(own.value);
   }
 
   #needs(): number[] {
@@ -328,9 +237,9 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     return needs;
   }
 
-  /** The host's own device: encode/decode time and its render lead. */
+  /** The host's own device: encode, decode and hand-over time, and its render lead (from the worker). */
   #ownNeed(): number {
-    return Math.max(0, this.player.renderLeadMs()) + 5;
+    return this.#ownNeedMs;
   }
 
   #onTick(): void {
@@ -348,14 +257,18 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     if (this.policy.delayMs !== before) this.#applyDelay();
     const table: Record<string, SyncStatus> = {};
     for (const [peerId, r] of this.#reports) if (this.links.has(peerId)) table[peerId] = r.status;
-    table[this.selfId] = this.receiver.status({ uncertainty: 0, rtt: 0, ready: true });
+    table[this.selfId] = syncStatus(this.player.stats, this.policy.delayMs, {
+      uncertainty: 0,
+      rtt: 0,
+      ready: true,
+    });
     this.#table = table;
     this.emit('syncTable', table);
     this.#broadcast({ type: 'sync-table', entries: table });
   }
 
   #applyDelay(): void {
-    this.receiver.setDelay(this.policy.delayMs);
+    this.#worker.post({ type: 'delay', delayMs: this.policy.delayMs, mode: this.policy.mode });
     this.emit('session', { delayMs: this.policy.delayMs, mode: this.policy.mode });
     const text = this.#sessionMessage();
     for (const link of this.links.values()) link.sendControl(text);

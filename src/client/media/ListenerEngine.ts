@@ -1,8 +1,5 @@
 import type { IceServer, SignalPayload } from '../../protocol/index.js';
 import {
-  decodeAudioFrame,
-  decodeClockMessage,
-  encodeClockProbe,
   type HostControl,
   type ListenerControl,
   type NowPlaying,
@@ -10,13 +7,13 @@ import {
   type SyncMode,
   type SyncStatus,
 } from '../../protocol/media.js';
-import { ClockSync } from '../../sync/ClockSync.js';
+import type { ClockEstimate } from '../../sync/ClockSync.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
-import { FrameDecoder } from './FrameDecoder.js';
+import { MediaWorker } from './MediaWorker.js';
 import { PeerLink } from './PeerLink.js';
-import { localNow, type Player } from './Player.js';
-import { Receiver } from './Receiver.js';
-import { Percentile } from './stats.js';
+import type { Player } from './Player.js';
+import { syncStatus } from './syncStatus.js';
+import type { FromWorker } from './worker/messages.js';
 
 export interface ListenerEvents {
   status: SyncStatus;
@@ -26,30 +23,27 @@ export interface ListenerEvents {
   link: RTCPeerConnectionState | 'none';
 }
 
-/** Decoding needs a little time after a frame arrives; budget it in the delay this device asks for. */
-const DECODE_MARGIN_MS = 5;
 const REPORT_EVERY_MS = 1000;
 
+type ListenerState = Extract<FromWorker, { type: 'listener' }>;
+
 /**
- * A listener's side of the media: answers the host's connection, keeps the host's clock (ClockSync
- * over the `clock` channel), decodes the Opus frames and hands them to the Receiver, and reports
- * how it is doing so the host can pick the room delay.
+ * A listener's side of the media, on the page: answers the host's connection, follows the host's
+ * control messages (room delay, now playing, sync table) and reports how this device is doing so
+ * the host can pick the room delay. The media worker (worker/ListenerMedia.ts) keeps the host's
+ * clock, decodes the frames and feeds the playout, off the main thread.
  */
 export class ListenerEngine extends TypedEmitter<ListenerEvents> {
-  readonly clock = new ClockSync();
-  readonly receiver: Receiver;
   #link: PeerLink | null = null;
-  readonly #decoder: FrameDecoder;
-  /** Frame age at arrival over the last 5 s: recent enough that a passing stall is soon forgotten. */
-  readonly #age = new Percentile(500);
-  #probeTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #worker = new MediaWorker();
   #reportTimer: ReturnType<typeof setInterval>;
-  #framesBad = 0;
-  #mode: SyncMode = 'live';
+  #controlBad = 0;
+  #delayMs = 250;
   #closed = false;
-  #received = 0;
-  #lastSeq = new Map<number, number>();
-  #lost = 0;
+  /** The worker's latest state (clock, needs, counters). */
+  #state: ListenerState | null = null;
+  #maxAge = 0;
+  #maxDecode = 0;
 
   constructor(
     readonly player: Player,
@@ -58,12 +52,16 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
     readonly sendSignal: (to: string, payload: SignalPayload) => void,
   ) {
     super();
-    this.receiver = new Receiver(
-      player,
-      (local) => (this.clock.ready ? this.clock.toHost(local) : null),
-      250,
-    );
-    this.#decoder = new FrameDecoder((...args) => this.receiver.push(...args));
+    const playout = player.connect(this.#worker);
+    this.#worker.post({ type: 'init', role: 'listener', sampleRate: player.ctx.sampleRate, playout }, [
+      playout,
+    ]);
+    this.#worker.on('state', (m) => {
+      if (m.type !== 'listener') return;
+      this.#state = m;
+      this.#maxAge = Math.max(this.#maxAge, m.maxAgeMs);
+      this.#maxDecode = Math.max(this.#maxDecode, m.decodeMax ?? 0);
+    });
     this.#reportTimer = setInterval(() => this.#report(), REPORT_EVERY_MS);
   }
 
@@ -81,23 +79,66 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
     void this.#link?.handleSignal(payload);
   }
 
-  get decodeErrors(): number {
-    return this.#decoder.errors;
+  /** The host's clock as this device knows it (null until the first exchanges). */
+  get clock(): ClockEstimate | null {
+    return this.#state?.clock ?? null;
   }
 
+  get decodeErrors(): number {
+    return this.#state?.decodeErrors ?? 0;
+  }
+
+  /** Media frames and control messages that did not parse. */
   get badFrames(): number {
-    return this.#framesBad;
+    return (this.#state?.badFrames ?? 0) + this.#controlBad;
+  }
+
+  /** The delay this device needs: how old frames are when they arrive, plus render lead, plus decoding. */
+  needMs(): number {
+    return this.#state?.needMs ?? 0;
+  }
+
+  /** Median frame age at arrival over the last 5 s (ms; diagnostics). */
+  get ageP50(): number {
+    return this.#state?.ageP50 ?? Number.NaN;
+  }
+
+  /** The longest decode since the last call (ms; diagnostics). */
+  takeMaxDecode(): number {
+    const m = this.#maxDecode;
+    this.#maxDecode = 0;
+    return m;
+  }
+
+  /** The oldest frame at arrival since the last call (ms; diagnostics). */
+  takeMaxAge(): number {
+    const m = this.#maxAge;
+    this.#maxAge = 0;
+    return m;
+  }
+
+  /** This device's fine offset (ms; + plays later): for speakers that report their delay wrongly. */
+  setOffset(offsetMs: number): void {
+    this.#worker.post({ type: 'offset', offsetMs });
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#reportTimer);
-    if (this.#probeTimer) clearTimeout(this.#probeTimer);
     this.#link?.close();
-    this.#decoder.close();
-    this.receiver.close();
+    this.player.disconnect();
+    this.#worker.close();
     this.removeAllListeners();
+  }
+
+  status(): SyncStatus {
+    const est = this.#state?.clock ?? null;
+    return syncStatus(
+      this.player.stats,
+      this.#delayMs,
+      est && { uncertainty: est.uncertainty, rtt: est.rtt, ready: this.#state?.clockReady ?? false },
+    );
   }
 
   #newLink(linkId: string): void {
@@ -107,55 +148,24 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
       'listener',
       this.iceServers,
       (p) => this.sendSignal(this.hostId, p),
+      (audio, clock) => this.#worker.handOver(this.hostId, audio, clock),
       linkId,
     );
     this.#link = link;
     link.on('state', (s) => this.emit('link', s));
-    link.on('open', () => {
-      this.clock.reset();
-      this.#probe();
-    });
-    link.on('clock', (data) => {
-      const t3 = localNow();
-      const m = decodeClockMessage(data);
-      if (m.ok && m.value.kind === 'reply')
-        this.clock.add({ t0: m.value.t0, t1: m.value.t1, t2: m.value.t2, t3 });
-    });
-    link.on('audio', (data) => this.#onAudio(data));
     link.on('control', (text) => this.#onControl(text));
-  }
-
-  #probe(): void {
-    if (this.#closed) return;
-    this.#link?.sendClock(encodeClockProbe(localNow()));
-    this.#probeTimer = setTimeout(() => this.#probe(), this.clock.nextProbeDelayMs());
-  }
-
-  #onAudio(data: ArrayBuffer): void {
-    const parsed = decodeAudioFrame(data);
-    if (!parsed.ok) {
-      this.#framesBad++;
-      return;
-    }
-    const f = parsed.value;
-    this.#received++;
-    const last = this.#lastSeq.get(f.streamId);
-    if (last !== undefined && f.seq > last + 1) this.#lost += f.seq - last - 1;
-    if (last === undefined || f.seq > last) this.#lastSeq.set(f.streamId, f.seq);
-    if (this.clock.ready) this.#age.add(this.clock.toHost(localNow()) - f.t);
-    this.#decoder.decode(f);
   }
 
   #onControl(text: string): void {
     const parsed = parseHostControl(text);
     if (!parsed.ok) {
-      this.#framesBad++;
+      this.#controlBad++;
       return;
     }
     const m: HostControl = parsed.value;
     if (m.type === 'session') {
-      this.#mode = m.mode;
-      this.receiver.setDelay(m.delayMs);
+      this.#delayMs = m.delayMs;
+      this.#worker.post({ type: 'delay', delayMs: m.delayMs, mode: m.mode });
       this.emit('session', { delayMs: m.delayMs, mode: m.mode });
     } else if (m.type === 'now-playing') {
       this.emit('nowPlaying', m.nowPlaying);
@@ -164,38 +174,17 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
     }
   }
 
-  /** The delay this device needs: how old frames are when they arrive, plus render lead, plus decoding. */
-  needMs(): number {
-    const age = this.#age.quantile(this.#mode === 'live' ? 0.99 : 0.999);
-    return (
-      (Number.isFinite(age) ? Math.max(0, age) : 0) +
-      Math.max(0, this.player.renderLeadMs()) +
-      DECODE_MARGIN_MS
-    );
-  }
-
-  status(): SyncStatus {
-    const est = this.clock.estimate();
-    return this.receiver.status(
-      est && { uncertainty: est.uncertainty, rtt: est.rtt, ready: this.clock.ready },
-    );
-  }
-
   #report(): void {
     const status = this.status();
     this.emit('status', status);
-    const total = this.#received + this.#lost;
+    const s = this.#state;
     const report: ListenerControl = {
       type: 'report',
       status,
-      jitterMs: finiteOr(this.#age.quantile(0.99) - this.#age.quantile(0.5), -1),
-      lossRate: total > 0 ? this.#lost / total : 0,
+      jitterMs: s?.jitterMs ?? -1,
+      lossRate: s?.lossRate ?? 0,
       needMs: this.needMs(),
     };
     this.#link?.sendControl(JSON.stringify(report));
   }
-}
-
-function finiteOr(x: number, fallback: number): number {
-  return Number.isFinite(x) ? x : fallback;
 }

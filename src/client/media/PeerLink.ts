@@ -10,33 +10,26 @@ export interface PeerLinkEvents {
   /** The link is gone for good (closed, or failed past recovery). */
   closed: undefined;
   state: RTCPeerConnectionState;
-  audio: ArrayBuffer;
-  clock: ArrayBuffer;
   control: string;
 }
 
-/**
- * Above this many bytes queued on the audio channel, new frames are dropped rather than queued: a
- * frame that waits behind ~1.5 s of others (at 160 kbps) arrives after its playout time anyway, and
- * the listener conceals the gap. Below it, the listener decides what is late.
- */
-const AUDIO_BACKLOG_BYTES = 32 * 1024;
+/** Takes a link's audio and clock channels at birth (the media worker: MediaWorker.handOver). */
+export type HandOver = (audio: RTCDataChannel, clock: RTCDataChannel) => void;
 
 /**
  * One WebRTC peer connection between the host and one listener, with three negotiated data channels
  * (ids fixed, so neither side waits for the other's `datachannel` event):
  * audio (unordered, no retransmits), clock (unordered, no retransmits), control (reliable).
+ * Audio and clock are handed over to the media worker as soon as they exist; the page keeps the
+ * connection, its signaling and the control channel.
  * The host makes the offer; signaling goes through the server (`signal` messages).
  */
 export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   readonly pc: RTCPeerConnection;
-  readonly #audio: RTCDataChannel;
-  readonly #clock: RTCDataChannel;
   readonly #control: RTCDataChannel;
   #closed = false;
   #opened = false;
   #pendingCandidates: RTCIceCandidateInit[] = [];
-  #audioDropped = 0;
 
   /** Names this connection in every signal it sends (the host picks it; the listener adopts it). */
   readonly linkId: string;
@@ -47,36 +40,33 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     readonly role: LinkRole,
     iceServers: IceServer[],
     sendSignal: (payload: SignalPayload) => void,
+    handOver: HandOver,
     linkId?: string,
   ) {
     super();
     this.linkId = linkId ?? Math.random().toString(36).slice(2, 12);
     this.#send = (payload) => sendSignal({ ...payload, link: this.linkId });
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle' });
-    this.#audio = this.pc.createDataChannel(AUDIO_CHANNEL, {
+    const audio = this.pc.createDataChannel(AUDIO_CHANNEL, {
       negotiated: true,
       id: 0,
       ordered: false,
       maxRetransmits: 0,
     });
-    this.#clock = this.pc.createDataChannel(CLOCK_CHANNEL, {
+    const clock = this.pc.createDataChannel(CLOCK_CHANNEL, {
       negotiated: true,
       id: 1,
       ordered: false,
       maxRetransmits: 0,
     });
+    handOver(audio, clock);
     this.#control = this.pc.createDataChannel(CONTROL_CHANNEL, { negotiated: true, id: 2, ordered: true });
-    for (const ch of [this.#audio, this.#clock, this.#control]) {
-      ch.binaryType = 'arraybuffer';
-      ch.onopen = () => this.#checkOpen();
-      ch.onclose = () => this.close();
-    }
-    this.#audio.onmessage = (e) => {
-      if (e.data instanceof ArrayBuffer) this.emit('audio', e.data);
+    // The three open together (one SCTP association): the control channel stands for them all.
+    this.#control.onopen = () => {
+      this.#opened = true;
+      this.emit('open', undefined);
     };
-    this.#clock.onmessage = (e) => {
-      if (e.data instanceof ArrayBuffer) this.emit('clock', e.data);
-    };
+    this.#control.onclose = () => this.close();
     this.#control.onmessage = (e) => {
       if (typeof e.data === 'string') this.emit('control', e.data);
     };
@@ -107,11 +97,6 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     return this.#opened && !this.#closed;
   }
 
-  /** Frames dropped because the channel was backed up. */
-  get audioDropped(): number {
-    return this.#audioDropped;
-  }
-
   async handleSignal(payload: SignalPayload): Promise<void> {
     if (this.#closed) return;
     try {
@@ -134,19 +119,6 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     } catch (err) {
       console.warn('peer link: signaling step failed', err);
     }
-  }
-
-  sendAudio(frame: ArrayBuffer): void {
-    if (!this.isOpen || this.#audio.readyState !== 'open') return;
-    if (this.#audio.bufferedAmount > AUDIO_BACKLOG_BYTES) {
-      this.#audioDropped++;
-      return;
-    }
-    this.#audio.send(frame);
-  }
-
-  sendClock(message: ArrayBuffer): void {
-    if (this.#clock.readyState === 'open') this.#clock.send(message);
   }
 
   sendControl(text: string): void {
@@ -175,13 +147,5 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     const pending = this.#pendingCandidates;
     this.#pendingCandidates = [];
     for (const c of pending) await this.pc.addIceCandidate(c).catch(() => {});
-  }
-
-  #checkOpen(): void {
-    if (this.#opened) return;
-    if ([this.#audio, this.#clock, this.#control].every((c) => c.readyState === 'open')) {
-      this.#opened = true;
-      this.emit('open', undefined);
-    }
   }
 }

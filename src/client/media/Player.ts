@@ -1,26 +1,23 @@
 import { MEDIA_SAMPLE_RATE } from '../../protocol/media.js';
 import { OutputClock } from '../../sync/OutputClock.js';
 import type { PlayoutStats } from '../../sync/PlayoutCore.js';
+import type { MediaWorker } from './MediaWorker.js';
+import { localNow } from './worker/clock.js';
 import captureUrl from './worklets/capture.worklet.ts?worker&url';
-import type { PlayoutIn, TimingLine } from './worklets/playout.worklet.js';
+import type { PlayoutIn } from './worklets/playout.worklet.js';
 import playoutUrl from './worklets/playout.worklet.ts?worker&url';
 import probeUrl from './worklets/probe.worklet.ts?worker&url';
 
-/** Local clock, ms: the same expression on every device, and what clock sync relates. */
-export function localNow(): number {
-  return performance.timeOrigin + performance.now();
-}
+export { localNow };
 
-/** Maps a local output time (ms) to the media time (ms) that must be heard then, or null if unknown. */
-export type MediaSchedule = (localOutputMs: number) => number | null;
-
-/** How often the output clock is read, and the timing line refreshed. */
+/** How often the output clock is read (and sent to the media worker). */
 const READ_EVERY_MS = 25;
-const TIMING_EVERY_MS = 100;
 
 /**
  * This device's audio output: one AudioContext at 48 kHz running the playout worklet, a volume and
- * a level meter, and the OutputClock that says when each context sample leaves the device.
+ * a level meter, and the OutputClock that says when each context sample leaves the device. The
+ * frames and the schedule come from the media worker, straight to the worklet; the page only sends
+ * the worker the output clock (getOutputTimestamp() exists on the main thread only).
  * Started as soon as the person is in a room (and kept running), because a fresh output ramps its
  * latency for seconds and underruns its first audible start (measured here; docs/sync.md).
  */
@@ -29,9 +26,8 @@ export class Player {
   readonly gain: GainNode;
   readonly analyser: AnalyserNode;
   #stats: PlayoutStats | null = null;
-  #schedule: MediaSchedule | null = null;
+  #worker: MediaWorker | null = null;
   #readTimer: ReturnType<typeof setInterval>;
-  #timingTimer: ReturnType<typeof setInterval>;
   #closed = false;
   #levelBuf = new Float32Array(1024);
 
@@ -49,7 +45,6 @@ export class Player {
       if (e.data.type === 'stats') this.#stats = e.data.stats;
     };
     this.#readTimer = setInterval(() => this.#read(), READ_EVERY_MS);
-    this.#timingTimer = setInterval(() => this.#updateTiming(), TIMING_EVERY_MS);
   }
 
   /** Creates the context and loads the worklets. Call from a user gesture where browsers require it. */
@@ -83,21 +78,24 @@ export class Player {
     await this.ctx.resume();
   }
 
-  /** What media time must be heard at which local time; null stops playout (silence). */
-  setSchedule(schedule: MediaSchedule | null): void {
-    this.#schedule = schedule;
-    this.#updateTiming();
+  /**
+   * Makes `worker` the source of what plays: returns a port to the playout worklet for it, and
+   * sends it the output clock from now on. The previous worker's playout fades out.
+   */
+  connect(worker: MediaWorker): MessagePort {
+    this.disconnect();
+    this.#worker = worker;
+    const { port1, port2 } = new MessageChannel();
+    this.node.port.postMessage({ type: 'port', port: port1 } satisfies PlayoutIn, [port1]);
+    this.#sendOutput();
+    return port2;
   }
 
-  push(t: number, channels: Float32Array[], length: number): void {
-    const m: PlayoutIn = { type: 'frame', t, channels, length };
-    this.node.port.postMessage(
-      m,
-      channels.map((c) => c.buffer as ArrayBuffer),
-    );
-  }
-
-  flush(): void {
+  /** Stops playing what the connected worker sent (fades out) and stops sending it the output clock. */
+  disconnect(): void {
+    if (!this.#worker) return;
+    this.#worker = null;
+    this.node.port.postMessage({ type: 'timing', line: null } satisfies PlayoutIn);
     this.node.port.postMessage({ type: 'flush' } satisfies PlayoutIn);
   }
 
@@ -147,7 +145,6 @@ export class Player {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#readTimer);
-    clearInterval(this.#timingTimer);
     this.node.disconnect();
     void this.ctx.close().catch(() => {});
   }
@@ -158,21 +155,14 @@ export class Player {
     if (ts.contextTime !== undefined && ts.performanceTime !== undefined) {
       this.outputClock.addReading(ts.contextTime, ts.performanceTime, performance.timeOrigin);
     }
+    this.#sendOutput();
   }
 
-  #updateTiming(): void {
-    const schedule = this.#schedule;
-    let line: TimingLine | null = null;
-    if (schedule && this.outputClock.ready) {
-      // A line through two points a second apart, just ahead of what the worklet renders now.
-      const c1 = this.ctx.currentTime + 0.05;
-      const c2 = c1 + 1;
-      const m1 = schedule(this.outputClock.localTimeOf(c1));
-      const m2 = schedule(this.outputClock.localTimeOf(c2));
-      if (m1 !== null && m2 !== null && Number.isFinite(m1) && Number.isFinite(m2)) {
-        line = { ctxRefMs: c1 * 1000, mediaRef: m1, slope: (m2 - m1) / 1000 };
-      }
-    }
-    this.node.port.postMessage({ type: 'timing', line } satisfies PlayoutIn);
+  #sendOutput(): void {
+    this.#worker?.post({
+      type: 'output',
+      line: this.outputClock.line,
+      renderLeadMs: Math.max(0, this.renderLeadMs()),
+    });
   }
 }

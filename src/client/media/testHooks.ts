@@ -1,6 +1,6 @@
 import type { AudioSession } from './AudioSession.js';
-import { localNow } from './Player.js';
 import type { LinkBytes, SourceClick, TestHooks } from './testHooksApi.js';
+import { localNow } from './worker/clock.js';
 
 /** Polls `get` every 100 ms for up to 10 s. */
 async function waitFor<T>(get: () => T | null | undefined): Promise<T | null> {
@@ -63,7 +63,7 @@ export function installTestHooks(audio: AudioSession): void {
     now: localNow,
     snapshot() {
       const player = audio.player;
-      const est = audio.listener?.clock.estimate() ?? null;
+      const est = audio.listener?.clock ?? null;
       return {
         state: audio.state,
         playout: player?.stats ?? null,
@@ -71,6 +71,7 @@ export function installTestHooks(audio: AudioSession): void {
           ? {
               ready: player.outputClock.ready,
               steps: player.outputClock.steps,
+              ignored: player.outputClock.ignored,
               scatterMs: player.outputClock.scatterMs,
             }
           : null,
@@ -81,11 +82,15 @@ export function installTestHooks(audio: AudioSession): void {
         clock: est,
         needMs: audio.listener?.needMs() ?? null,
         links: audio.host ? [...audio.host.links.keys()] : null,
-        host: audio.host
-          ? { ...audio.host.counters, linkDrops: [...audio.host.links.values()].map((l) => l.audioDropped) }
-          : null,
+        host: audio.host ? { ...audio.host.counters, linkDrops: Object.values(audio.host.drops) } : null,
         listener: audio.listener
-          ? { decodeErrors: audio.listener.decodeErrors, badFrames: audio.listener.badFrames }
+          ? {
+              decodeErrors: audio.listener.decodeErrors,
+              badFrames: audio.listener.badFrames,
+              maxAgeMs: audio.listener.takeMaxAge(),
+              ageP50: audio.listener.ageP50,
+              decodeMax: audio.listener.takeMaxDecode(),
+            }
           : null,
       };
     },

@@ -1,7 +1,8 @@
 /**
  * Captures what the host's source plays, in frames of FRAME_SAMPLES stereo samples, each with the
- * context frame of its first sample, and posts them to the main thread for encoding. Buffers are
- * recycled (the main thread sends them back) so the audio thread does not allocate as it runs.
+ * context frame of its first sample, and posts them to the media worker for encoding (over a port
+ * the page hands it; until then frames are dropped). Buffers are recycled (the worker sends them
+ * back) so the audio thread does not allocate as it runs.
  */
 import { FRAME_SAMPLES } from '../../../protocol/mediaWire.js';
 
@@ -13,18 +14,29 @@ export interface CapturedFrame {
   right: Float32Array;
 }
 
+export type CaptureIn =
+  | { type: 'port'; port: MessagePort }
+  | { type: 'recycle'; buffers: Float32Array<ArrayBuffer>[] };
+
 class CaptureProcessor extends AudioWorkletProcessor {
   #pool: Float32Array<ArrayBuffer>[] = [];
   #left = new Float32Array(FRAME_SAMPLES);
   #right = new Float32Array(FRAME_SAMPLES);
   #fill = 0;
   #start = 0;
+  #worker: MessagePort | null = null;
 
   constructor() {
     super();
-    this.port.onmessage = (e: MessageEvent<{ type: 'recycle'; buffers: Float32Array<ArrayBuffer>[] }>) => {
-      if (e.data.type === 'recycle')
-        for (const b of e.data.buffers) if (b.length === FRAME_SAMPLES) this.#pool.push(b);
+    this.port.onmessage = (e: MessageEvent<CaptureIn>) => {
+      if (e.data.type !== 'port') return;
+      this.#worker?.close();
+      const port = e.data.port;
+      this.#worker = port;
+      port.onmessage = (r: MessageEvent<CaptureIn>) => {
+        if (r.data.type === 'recycle')
+          for (const b of r.data.buffers) if (b.length === FRAME_SAMPLES) this.#pool.push(b);
+      };
     };
   }
 
@@ -45,7 +57,11 @@ class CaptureProcessor extends AudioWorkletProcessor {
           left: this.#left,
           right: this.#right,
         };
-        this.port.postMessage(frame, [this.#left.buffer, this.#right.buffer]);
+        if (!this.#worker) {
+          this.#fill = 0;
+          continue;
+        }
+        this.#worker.postMessage(frame, [this.#left.buffer, this.#right.buffer]);
         this.#left = this.#pool.pop() ?? new Float32Array(FRAME_SAMPLES);
         this.#right = this.#pool.pop() ?? new Float32Array(FRAME_SAMPLES);
         this.#fill = 0;

@@ -1,24 +1,19 @@
 /**
- * The playout: runs the pure PlayoutCore on the audio thread. The main thread sends decoded frames
- * and, every few tens of ms, the timing: which media time must leave the speaker at which context
- * time (a line, composed of the output clock, the clock sync and the room delay). Each render
- * quantum evaluates that line at its first sample and asks the core for exactly that media.
+ * The playout: runs the pure PlayoutCore on the audio thread. The media worker sends decoded frames
+ * and, every 100 ms, the timing: which media time must leave the speaker at which context time (a
+ * line, composed of the output clock, the clock sync and the room delay). Each render quantum
+ * evaluates that line at its first sample and asks the core for exactly that media. The page
+ * connects the worker (a `port` message) and may silence the playout; it receives the stats.
  */
 import { PlayoutCore } from '../../../sync/PlayoutCore.js';
-
-export interface TimingLine {
-  /** Context time (ms) of the reference point. */
-  ctxRefMs: number;
-  /** Media time (ms) that must leave the speaker at ctxRefMs. */
-  mediaRef: number;
-  /** Media ms per context ms. */
-  slope: number;
-}
+import type { TimingLine } from '../../../sync/TimingLine.js';
 
 export type PlayoutIn =
   | { type: 'frame'; t: number; channels: Float32Array[]; length: number }
   | { type: 'timing'; line: TimingLine | null }
-  | { type: 'flush' };
+  | { type: 'flush' }
+  /** A port from the media worker, which sends the other messages from now on. */
+  | { type: 'port'; port: MessagePort };
 
 const STATS_EVERY_SEC = 0.25;
 
@@ -29,15 +24,22 @@ class PlayoutProcessor extends AudioWorkletProcessor {
   readonly #core = new PlayoutCore({ sampleRate, channels: 2, hardThresholdMs: 8 });
   #line: TimingLine | null = null;
   #nextStats = 0;
+  #worker: MessagePort | null = null;
 
   constructor() {
     super();
-    this.port.onmessage = (e: MessageEvent<PlayoutIn>) => {
+    const handle = (e: MessageEvent<PlayoutIn>) => {
       const m = e.data;
       if (m.type === 'frame') this.#core.push(m.t, m.channels, m.length);
       else if (m.type === 'timing') this.#line = m.line;
       else if (m.type === 'flush') this.#core.flush();
+      else if (m.type === 'port' && e.target === this.port) {
+        this.#worker?.close();
+        this.#worker = m.port;
+        m.port.onmessage = handle;
+      }
     };
+    this.port.onmessage = handle;
   }
 
   process(_inputs: Float32Array[][], outputs: Float32Array[][]): boolean {

@@ -1,0 +1,123 @@
+import { type AudioFrame, MEDIA_CHANNELS, MEDIA_SAMPLE_RATE } from '../../../protocol/mediaWire.js';
+
+/** A decoded frame: its identity and stamp (see AudioFrame) and its samples. */
+export interface DecodedFrame {
+  streamId: number;
+  seq: number;
+  t: number;
+  epoch: number;
+  channels: Float32Array[];
+  length: number;
+}
+
+/** A packet given to the decoder: its identity, and when (performance.now()). */
+type InFlight = Pick<AudioFrame, 'streamId' | 'seq' | 't' | 'epoch'> & { at: number };
+
+export type DecodedSink = (frame: DecodedFrame) => void;
+
+/**
+ * WebCodecs Opus decoding of stamped frames. Every device that plays, the host included, decodes
+ * the same packets, so the codec's own delay is the same everywhere and cancels out.
+ * A decoder error is counted and the decoder replaced: playback goes on with the next frame.
+ */
+export class FrameDecoder {
+  #decoder: AudioDecoder | null = null;
+  /** Decoder timestamp (µs) -> frame identity, to stamp the decoded output. */
+  readonly #inFlight = new Map<number, InFlight>();
+  /** Longest decode (call to output) since the last takeMaxLag(), ms. */
+  #maxLag = 0;
+  /** Outputs whose timestamp named no packet in flight (matched by order instead; diagnostics). */
+  unmatched = 0;
+  #errors = 0;
+  #count = 0;
+  #closed = false;
+
+  constructor(readonly sink: DecodedSink) {}
+
+  get errors(): number {
+    return this.#errors;
+  }
+
+  takeMaxLag(): number {
+    const m = this.#maxLag;
+    this.#maxLag = 0;
+    return m;
+  }
+
+  decode(frame: AudioFrame): void {
+    if (this.#closed) return;
+    const decoder = this.#ensure();
+    // Our own running count, not the frame's numbers: unique, increasing, and exact as a double.
+    const timestamp = this.#count++ * 10_000;
+    this.#inFlight.set(timestamp, {
+      streamId: frame.streamId,
+      seq: frame.seq,
+      t: frame.t,
+      epoch: frame.epoch,
+      at: performance.now(),
+    });
+    try {
+      decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp, data: frame.payload }));
+    } catch {
+      this.#fail();
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#reset();
+  }
+
+  #ensure(): AudioDecoder {
+    if (this.#decoder && this.#decoder.state === 'configured') return this.#decoder;
+    const decoder = new AudioDecoder({ output: (a) => this.#output(a), error: () => this.#fail() });
+    decoder.configure({ codec: 'opus', sampleRate: MEDIA_SAMPLE_RATE, numberOfChannels: MEDIA_CHANNELS });
+    this.#decoder = decoder;
+    return decoder;
+  }
+
+  #fail(): void {
+    this.#errors++;
+    this.#reset();
+  }
+
+  #reset(): void {
+    const d = this.#decoder;
+    this.#decoder = null;
+    this.#inFlight.clear();
+    if (d && d.state !== 'closed') d.close();
+  }
+
+  #output(audio: AudioData): void {
+    // Outputs come in decode order, one per Opus packet. Chromium rewrites their timestamps now
+    // and then (measured here: every ~3200 packets, for ~80 of them), so an output is matched by
+    // its timestamp when that names a packet in flight (older ones in flight gave no output), and
+    // otherwise it is the oldest packet in flight.
+    let key = audio.timestamp;
+    if (!this.#inFlight.has(key)) {
+      this.unmatched++;
+      const oldest = this.#inFlight.keys().next();
+      if (oldest.done) {
+        audio.close();
+        return;
+      }
+      key = oldest.value;
+    }
+    for (const k of this.#inFlight.keys()) {
+      if (k >= key) break;
+      this.#inFlight.delete(k);
+    }
+    const id = this.#inFlight.get(key) as InFlight;
+    this.#inFlight.delete(key);
+    const length = audio.numberOfFrames;
+    const channels: Float32Array[] = [];
+    for (let ch = 0; ch < MEDIA_CHANNELS; ch++) {
+      const plane = new Float32Array(length);
+      audio.copyTo(plane, { planeIndex: Math.min(ch, audio.numberOfChannels - 1), format: 'f32-planar' });
+      channels.push(plane);
+    }
+    audio.close();
+    this.#maxLag = Math.max(this.#maxLag, performance.now() - id.at);
+    this.sink({ streamId: id.streamId, seq: id.seq, t: id.t, epoch: id.epoch, channels, length });
+  }
+}

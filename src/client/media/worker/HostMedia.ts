@@ -1,0 +1,251 @@
+import { TokenBucket } from '../../../common/TokenBucket.js';
+import {
+  decodeAudioFrame,
+  decodeClockMessage,
+  encodeAudioFrame,
+  encodeClockReply,
+  FLAG_DISCONTINUITY,
+  FRAME_MS,
+  FRAME_SAMPLES,
+  MEDIA_CHANNELS,
+  MEDIA_SAMPLE_RATE,
+} from '../../../protocol/mediaWire.js';
+import { CaptureClock } from '../../../sync/CaptureClock.js';
+import { Percentile } from '../stats.js';
+import type { CapturedFrame } from '../worklets/capture.worklet.js';
+import { localNow } from './clock.js';
+import { FrameDecoder } from './FrameDecoder.js';
+import type { FromWorker, HostCounters } from './messages.js';
+import { Schedule } from './Schedule.js';
+import type { Wire } from './Wire.js';
+
+/** Opus at 160 kbps stereo: music grade, ~21 KB/s per listener with the 20-byte frame headers. */
+export const DEFAULT_BITRATE = 160_000;
+/** Decoding and handing over take a little time; budget it in the delay this device asks for. */
+const DECODE_MARGIN_MS = 5;
+/** A listener probes at most 10 times a second; a flood gets no more answers than this. */
+const PROBES_PER_SECOND = 20;
+
+interface Link {
+  audio: Wire;
+  clock: Wire;
+}
+
+/**
+ * The host's media, in the worker: frames from the capture worklet are stamped (when each sample
+ * would leave this device's speaker, on the host clock), Opus-encoded once and sent to every
+ * listener (one encode, N sends); clock probes are answered with the host clock, the room's
+ * reference; and the very same packets are decoded for this device's own playout.
+ */
+export class HostMedia {
+  readonly schedule: Schedule;
+  readonly counters: HostCounters = {
+    captured: 0,
+    encoded: 0,
+    encodeErrors: 0,
+    unstamped: 0,
+    decoded: 0,
+    maxSendLagMs: 0,
+  };
+  readonly #links = new Map<string, Link>();
+  readonly #captureClock = new CaptureClock();
+  /** How old this device's own frames are when decoded (ms), over the last 5 s. */
+  readonly #age = new Percentile(500);
+  /** Capture to send (ms), over the last 5 s. */
+  readonly #sendLag = new Percentile(500);
+  readonly #arriveLag = new Percentile(500);
+  readonly #encodeLag = new Percentile(500);
+  readonly #encodeCalled = new Map<number, number>();
+  readonly #decoder: FrameDecoder;
+  #capture: MessagePort | null = null;
+  #encoder: AudioEncoder | null = null;
+  readonly #stamps = new Map<number, { t: number; epoch: number }>();
+  #streamId = Math.floor(Math.random() * 0xffff);
+  #seq = 0;
+  #discontinuity = true;
+  #localEnabled = true;
+
+  constructor(
+    playout: MessagePort,
+    readonly sampleRate: number,
+  ) {
+    this.schedule = new Schedule(playout, (local) => local, 250);
+    this.#decoder = new FrameDecoder((frame) => {
+      this.counters.decoded++;
+      this.#age.add(localNow() - frame.t);
+      if (this.#localEnabled) this.schedule.push(frame);
+    });
+  }
+
+  setCapture(port: MessagePort): void {
+    this.#capture?.close();
+    this.#capture = port;
+    port.onmessage = (e: MessageEvent<CapturedFrame>) => this.#onCaptured(e.data);
+    port.start();
+  }
+
+  setLocalPlayback(enabled: boolean): void {
+    this.#localEnabled = enabled;
+    if (!enabled) this.schedule.flush();
+  }
+
+  addLink(peerId: string, audio: Wire, clock: Wire): void {
+    this.removeLink(peerId);
+    this.#links.set(peerId, { audio, clock });
+    const probes = new TokenBucket(PROBES_PER_SECOND, PROBES_PER_SECOND, localNow());
+    clock.onMessage((data) => {
+      const t1 = localNow();
+      const m = decodeClockMessage(data);
+      if (m.ok && m.value.kind === 'probe' && probes.take(t1)) {
+        clock.send(encodeClockReply(m.value.t0, t1, localNow()));
+      }
+    });
+    // Nothing a listener sends on the audio channel means anything to the host.
+    audio.onMessage(() => {});
+  }
+
+  removeLink(peerId: string): void {
+    const link = this.#links.get(peerId);
+    if (!link) return;
+    this.#links.delete(peerId);
+    link.audio.close();
+    link.clock.close();
+  }
+
+  state(): FromWorker {
+    const drops: Record<string, number> = {};
+    for (const [peerId, l] of this.#links) drops[peerId] = l.audio.dropped;
+    const counters = {
+      ...this.counters,
+      sendLagP50: this.#sendLag.quantile(0.5),
+      sendLagP99: this.#sendLag.quantile(0.99),
+      ownAgeP50: this.#age.quantile(0.5),
+      arriveP99: this.#arriveLag.quantile(0.99),
+      captureSteps: this.#captureClock.steps,
+      decodeMax: this.#decoder.takeMaxLag(),
+
+      encodeP50: this.#encodeLag.quantile(0.5),
+      encodeP99: this.#encodeLag.quantile(0.99),
+    };
+    this.counters.maxSendLagMs = 0;
+    return { type: 'host', counters, streamId: this.#streamId, drops, needMs: this.needMs() };
+  }
+
+  /** The delay this device needs: encode, decode and hand-over time, plus its render lead. */
+  needMs(): number {
+    const age = this.#age.quantile(0.99);
+    return (Number.isFinite(age) ? Math.max(0, age) : 0) + this.schedule.renderLeadMs + DECODE_MARGIN_MS;
+  }
+
+  close(): void {
+    for (const peerId of [...this.#links.keys()]) this.removeLink(peerId);
+    this.#capture?.close();
+    if (this.#encoder && this.#encoder.state !== 'closed') this.#encoder.close();
+    this.#decoder.close();
+    this.schedule.close();
+  }
+
+  #ensureEncoder(): AudioEncoder {
+    if (this.#encoder && this.#encoder.state === 'configured') return this.#encoder;
+    const encoder = new AudioEncoder({
+      output: (chunk) => this.#onEncoded(chunk),
+      error: (err) => {
+        console.warn('encoder failed; restarting the stream', err);
+        this.#restartStream();
+      },
+    });
+    encoder.configure({
+      codec: 'opus',
+      sampleRate: MEDIA_SAMPLE_RATE,
+      numberOfChannels: MEDIA_CHANNELS,
+      bitrate: DEFAULT_BITRATE,
+      // 10 ms packets: FRAME_SAMPLES per frame.
+      opus: { frameDuration: (FRAME_SAMPLES / MEDIA_SAMPLE_RATE) * 1e6, complexity: 9 },
+    } as AudioEncoderConfig);
+    this.#encoder = encoder;
+    return encoder;
+  }
+
+  #restartStream(): void {
+    const e = this.#encoder;
+    this.#encoder = null;
+    if (e && e.state !== 'closed') e.close();
+    this.#streamId = (this.#streamId + 1) & 0xffff;
+    this.#seq = 0;
+    this.#stamps.clear();
+    this.#discontinuity = true;
+  }
+
+  #onCaptured(frame: CapturedFrame): void {
+    const arrived = localNow();
+    const recycle = () => this.#capture?.postMessage({ type: 'recycle', buffers: [frame.left, frame.right] });
+    this.counters.captured++;
+    // The stamp: when the audio thread produced this frame's first sample, on the host clock (the
+    // worklet posts a frame when its last sample is done, FRAME_MS later). A line along the floor
+    // of the arrival times, following the sound card's rate, so listeners play at the source's pace.
+    const ctxMs = (frame.startFrame / this.sampleRate) * 1000;
+    this.#captureClock.add(ctxMs, arrived);
+    const t = this.#captureClock.stamp(ctxMs) - FRAME_MS;
+    const epoch = this.#captureClock.epoch;
+    this.#arriveLag.add(arrived - t);
+    const seq = this.#seq++;
+    this.#stamps.set(seq, { t, epoch });
+    const data = new Float32Array(FRAME_SAMPLES * 2);
+    data.set(frame.left, 0);
+    data.set(frame.right, FRAME_SAMPLES);
+    recycle();
+    const audio = new AudioData({
+      format: 'f32-planar',
+      sampleRate: MEDIA_SAMPLE_RATE,
+      numberOfFrames: FRAME_SAMPLES,
+      numberOfChannels: 2,
+      timestamp: seq * 10_000,
+      data,
+    });
+    try {
+      this.#encodeCalled.set(seq, localNow());
+      this.#ensureEncoder().encode(audio);
+    } catch (err) {
+      console.warn('encode failed', err);
+      this.counters.encodeErrors++;
+      this.#restartStream();
+    } finally {
+      audio.close();
+    }
+  }
+
+  #onEncoded(chunk: EncodedAudioChunk): void {
+    this.counters.encoded++;
+    const seq = Math.round(chunk.timestamp / 10_000);
+    const called = this.#encodeCalled.get(seq);
+    this.#encodeCalled.delete(seq);
+    if (called !== undefined) this.#encodeLag.add(localNow() - called);
+    const stamp = this.#stamps.get(seq);
+    this.#stamps.delete(seq);
+    if (stamp === undefined) {
+      this.counters.unstamped++;
+      return;
+    }
+    const { t, epoch } = stamp;
+    const payload = new Uint8Array(chunk.byteLength);
+    chunk.copyTo(payload);
+    const flags = this.#discontinuity ? FLAG_DISCONTINUITY : 0;
+    this.#discontinuity = false;
+    const packet = encodeAudioFrame({
+      flags,
+      streamId: this.#streamId,
+      seq,
+      t,
+      samples: FRAME_SAMPLES,
+      epoch,
+      payload,
+    });
+    for (const link of this.#links.values()) link.audio.send(packet);
+    const lag = localNow() - t;
+    this.#sendLag.add(lag);
+    if (lag > this.counters.maxSendLagMs) this.counters.maxSendLagMs = lag;
+    // This device decodes the very same packet.
+    const own = decodeAudioFrame(packet);
+    if (own.ok) this.#decoder.decode(own.value);
+  }
+}

@@ -1,0 +1,120 @@
+import { FRAME_MS } from '../../../protocol/mediaWire.js';
+import { MediaClock } from '../../../sync/MediaClock.js';
+import { type AffineLine, composeTiming, lineInverse } from '../../../sync/TimingLine.js';
+import type { PlayoutIn } from '../worklets/playout.worklet.js';
+import { localNow } from './clock.js';
+import type { DecodedFrame } from './FrameDecoder.js';
+
+/** How often the schedule line is sent to the playout worklet. */
+const TIMING_EVERY_MS = 100;
+/** The line's reference point: this far beyond what the worklet renders now. */
+const TIMING_AHEAD_MS = 50;
+
+/**
+ * Turns stamped frames into scheduled playout on this device (in the media worker): keeps the media
+ * clock (sample index <-> host clock) of the current stream, hands decoded frames to the playout
+ * worklet, and sends it the line it plays by:
+ *
+ *   media heard at local output time L  =  mediaClock^-1( toHost(L) - D - offset )
+ *
+ * Used by listeners (toHost from clock sync) and by the host's own device (toHost = identity).
+ */
+export class Schedule {
+  readonly mediaClock = new MediaClock();
+  #streamId: number | null = null;
+  #epoch = -1;
+  #delayMs: number;
+  #offsetMs = 0;
+  #output: AffineLine | null = null;
+  #renderLeadMs = 0;
+  readonly #timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    readonly playout: MessagePort,
+    /** Local clock -> host clock, or null while clock sync is not ready. */
+    readonly toHost: (localMs: number) => number | null,
+    delayMs: number,
+  ) {
+    this.#delayMs = delayMs;
+    this.#timer = setInterval(() => this.#sendTiming(), TIMING_EVERY_MS);
+  }
+
+  get renderLeadMs(): number {
+    return this.#renderLeadMs;
+  }
+
+  get output(): AffineLine | null {
+    return this.#output;
+  }
+
+  setOutput(line: AffineLine | null, renderLeadMs: number): void {
+    this.#output = line;
+    this.#renderLeadMs = renderLeadMs;
+  }
+
+  /** The room delay changed: the schedule moves and the playout follows (softly if small). */
+  setDelay(delayMs: number): void {
+    this.#delayMs = delayMs;
+    this.#sendTiming();
+  }
+
+  /** This device's fine offset (ms; + plays later): for speakers that report their delay wrongly. */
+  setOffset(offsetMs: number): void {
+    this.#offsetMs = offsetMs;
+    this.#sendTiming();
+  }
+
+  /**
+   * A decoded frame: number `seq` of its stream (contiguous from 0), stamped `t` on the host clock.
+   * The channel buffers are transferred to the audio thread.
+   */
+  push({ streamId, seq, t, epoch, channels, length }: DecodedFrame): void {
+    if (streamId !== this.#streamId) {
+      // A new stream (the host restarted its encoder): a new timeline.
+      this.#streamId = streamId;
+      this.#epoch = epoch;
+      this.mediaClock.reset();
+      this.flush();
+    } else if (epoch !== this.#epoch) {
+      // The host's capture clock stepped: the same media, stamped on a moved line. Refit from here
+      // (the rate is kept), so the playout moves with it at once instead of after seconds of outliers.
+      this.#epoch = epoch;
+      this.mediaClock.reset();
+    }
+    const media = seq * FRAME_MS;
+    // Every 5th stamp is plenty for a line fitted over a minute, and keeps the fit cheap.
+    const first = !this.mediaClock.ready;
+    if (seq % 5 === 0 || first) this.mediaClock.add(media, t);
+    const m: PlayoutIn = { type: 'frame', t: media, channels, length };
+    this.playout.postMessage(
+      m,
+      channels.map((c) => c.buffer as ArrayBuffer),
+    );
+    if (first) this.#sendTiming();
+  }
+
+  flush(): void {
+    this.playout.postMessage({ type: 'flush' } satisfies PlayoutIn);
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.playout.postMessage({ type: 'timing', line: null } satisfies PlayoutIn);
+  }
+
+  #sendTiming(): void {
+    const output = this.#output;
+    const line =
+      output && this.mediaClock.ready
+        ? composeTiming({
+            output,
+            toHost: this.toHost,
+            mediaAt: (host) => this.mediaClock.mediaTimeAt(host),
+            delayMs: this.#delayMs + this.#offsetMs,
+            // The context time leaving the speaker now, plus the render lead: what the worklet renders now.
+            fromCtxMs: lineInverse(output, localNow()) + this.#renderLeadMs + TIMING_AHEAD_MS,
+          })
+        : null;
+    this.playout.postMessage({ type: 'timing', line } satisfies PlayoutIn);
+  }
+}

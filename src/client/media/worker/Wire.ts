@@ -1,0 +1,59 @@
+import type { WireEnd } from './messages.js';
+
+/**
+ * Above this many bytes queued on an audio channel, new frames are dropped rather than queued: a
+ * frame that waits behind ~1.5 s of others (at 160 kbps) arrives after its playout time anyway, and
+ * the listener conceals the gap. Below it, the listener decides what is late.
+ */
+export const AUDIO_BACKLOG_BYTES = 32 * 1024;
+
+/**
+ * One unreliable channel as the worker sees it: a data channel transferred here, or a MessagePort
+ * the page relays a data channel through (browsers that cannot transfer them).
+ */
+export class Wire {
+  dropped = 0;
+  #onMessage: ((data: ArrayBuffer) => void) | null = null;
+
+  constructor(readonly end: WireEnd) {
+    const deliver = (e: MessageEvent) => {
+      if (e.data instanceof ArrayBuffer) this.#onMessage?.(e.data);
+    };
+    if (end instanceof MessagePort) {
+      end.onmessage = deliver;
+      end.start();
+    } else {
+      end.binaryType = 'arraybuffer';
+      end.onmessage = deliver;
+    }
+  }
+
+  onMessage(handler: (data: ArrayBuffer) => void): void {
+    this.#onMessage = handler;
+  }
+
+  /** Sends now or drops: never queues behind a backlog (see AUDIO_BACKLOG_BYTES). */
+  send(data: ArrayBuffer): void {
+    const end = this.end;
+    if (end instanceof MessagePort) {
+      end.postMessage(data); // copied: the host sends one packet to many
+      return;
+    }
+    if (end.readyState !== 'open') return;
+    if (end.bufferedAmount > AUDIO_BACKLOG_BYTES) {
+      this.dropped++;
+      return;
+    }
+    try {
+      end.send(data);
+    } catch {
+      this.dropped++;
+    }
+  }
+
+  close(): void {
+    this.#onMessage = null;
+    this.end.onmessage = null;
+    this.end.close();
+  }
+}

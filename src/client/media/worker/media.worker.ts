@@ -1,0 +1,57 @@
+/**
+ * The media worker: one per page in a room, host or listener (see messages.ts for what runs here
+ * and why). A thin adapter: it routes the page's messages to HostMedia or ListenerMedia and reports
+ * their state every WORKER_STATE_EVERY_MS.
+ */
+import { HostMedia } from './HostMedia.js';
+import { ListenerMedia } from './ListenerMedia.js';
+import { type FromWorker, type ToWorker, WORKER_STATE_EVERY_MS } from './messages.js';
+import { Wire } from './Wire.js';
+
+const scope = self as unknown as {
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  postMessage(message: FromWorker): void;
+};
+
+let host: HostMedia | null = null;
+let listener: ListenerMedia | null = null;
+
+scope.onmessage = (e) => {
+  const m = e.data;
+  const media = host ?? listener;
+  switch (m.type) {
+    case 'init':
+      if (media) return;
+      if (m.role === 'host') host = new HostMedia(m.playout, m.sampleRate);
+      else listener = new ListenerMedia(m.playout);
+      setInterval(() => {
+        const state = (host ?? listener)?.state();
+        if (state) scope.postMessage(state);
+      }, WORKER_STATE_EVERY_MS);
+      return;
+    case 'output':
+      media?.schedule.setOutput(m.line, m.renderLeadMs);
+      return;
+    case 'delay':
+      media?.schedule.setDelay(m.delayMs);
+      listener?.setRobust(m.mode === 'party');
+      return;
+    case 'offset':
+      media?.schedule.setOffset(m.offsetMs);
+      return;
+    case 'wire':
+      host?.addLink(m.peerId, new Wire(m.audio), new Wire(m.clock));
+      listener?.setWires(new Wire(m.audio), new Wire(m.clock));
+      return;
+    case 'unwire':
+      host?.removeLink(m.peerId);
+      listener?.dropWires();
+      return;
+    case 'capture':
+      host?.setCapture(m.port);
+      return;
+    case 'local-playback':
+      host?.setLocalPlayback(m.enabled);
+      return;
+  }
+};

@@ -1,0 +1,99 @@
+/**
+ * Messages between the page and its media worker (src/client/media/worker/media.worker.ts).
+ *
+ * The worker does the media work that must not wait for the page's main thread: clock probes and
+ * answers, Opus encode and decode, stamping, the frames' way to the playout worklet and the
+ * schedule it plays by. The page keeps what only it can do: the AudioContext (it reads the output
+ * clock and sends it here), the peer connections and their control channels, the room delay policy
+ * and the UI. Audio and clock data channels are transferred here (or relayed over a MessagePort
+ * where the browser cannot transfer them).
+ */
+import type { SyncMode } from '../../../protocol/media.js';
+import type { ClockEstimate } from '../../../sync/ClockSync.js';
+import type { AffineLine } from '../../../sync/TimingLine.js';
+
+/** A data channel moved to the worker, or a port the page relays one through. */
+export type WireEnd = RTCDataChannel | MessagePort;
+
+export type ToWorker =
+  | {
+      type: 'init';
+      role: 'host' | 'listener';
+      /** The output context's rate (the capture's stamps are context frames). */
+      sampleRate: number;
+      /** A port to the playout worklet. */
+      playout: MessagePort;
+    }
+  | {
+      type: 'output';
+      /** Output clock: context ms -> local ms at which that sample leaves the device; null if unknown. */
+      line: AffineLine | null;
+      /** How far ahead of the speaker the worklet renders, ms. */
+      renderLeadMs: number;
+    }
+  /** The room delay D, and the mode it was chosen for (Party asks for more margin). */
+  | { type: 'delay'; delayMs: number; mode: SyncMode }
+  | { type: 'offset'; offsetMs: number }
+  /** A link's audio and clock channels (host: one per listener; listener: the host's). */
+  | { type: 'wire'; peerId: string; audio: WireEnd; clock: WireEnd }
+  | { type: 'unwire'; peerId: string }
+  /** Host: a port to the capture worklet. */
+  | { type: 'capture'; port: MessagePort }
+  /** Host: whether this device plays the stream too. */
+  | { type: 'local-playback'; enabled: boolean };
+
+export interface HostCounters {
+  captured: number;
+  encoded: number;
+  encodeErrors: number;
+  unstamped: number;
+  decoded: number;
+  /** Largest time from a frame's capture (its first sample produced) to its send, since the last report (ms). */
+  maxSendLagMs: number;
+  /** Capture to send over the last 5 s, median and 99th percentile (ms). */
+  sendLagP50?: number;
+  sendLagP99?: number;
+  /** This device's own frames: capture to decoded, median over the last 5 s (ms). */
+  ownAgeP50?: number;
+  arriveP99?: number;
+  /** The capture clock's steps up (audio stalls) and moves down by over 1 ms. */
+  captureSteps?: number;
+  /** Longest decode of this device's own frames since the last report (ms). */
+  decodeMax?: number;
+  captureDrops?: number;
+  encodeP50?: number;
+  encodeP99?: number;
+}
+
+export type FromWorker =
+  | {
+      type: 'host';
+      counters: HostCounters;
+      streamId: number;
+      /** Frames dropped per listener because its channel was backed up. */
+      drops: Record<string, number>;
+      /** The delay this device needs for its own playout, ms. */
+      needMs: number;
+    }
+  | {
+      type: 'listener';
+      clock: ClockEstimate | null;
+      clockReady: boolean;
+      /** The delay this device needs, ms. */
+      needMs: number;
+      jitterMs: number;
+      lossRate: number;
+      badFrames: number;
+      decodeErrors: number;
+      /** Oldest frame at arrival since the last report (ms). */
+      maxAgeMs: number;
+      /** Frame age at arrival over the last 5 s, median (ms). */
+      ageP50: number;
+      /** Longest decode since the last report (ms). */
+      decodeMax?: number;
+      /** Decoder outputs matched by order because their timestamp was rewritten. */
+      decodeRematched?: number;
+    };
+
+/** How often the worker reports its state to the page. */
+export const WORKER_STATE_EVERY_MS = 250;
