@@ -98,7 +98,7 @@ export class ListenerMedia {
       maxAgeMs: maxAge,
       ageP50: this.#age.quantile(0.5),
       decodeMax: this.#decoder.takeMaxLag(),
-      decodeRematched: this.#decoder.unmatched,
+      decodeUnmatched: this.#decoder.unmatched,
     };
   }
 

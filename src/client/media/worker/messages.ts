@@ -91,8 +91,8 @@ export type FromWorker =
       ageP50: number;
       /** Longest decode since the last report (ms). */
       decodeMax?: number;
-      /** Decoder outputs matched by order because their timestamp was rewritten. */
-      decodeRematched?: number;
+      /** Decoder outputs that matched no packet (dropped). */
+      decodeUnmatched?: number;
     };
 
 /** How often the worker reports its state to the page. */
