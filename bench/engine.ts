@@ -124,7 +124,7 @@ export async function runEngine(run: EngineRun): Promise<RunResult> {
     const join = await measureJoin(late, early.length > 0 ? early : [host], joinAt);
     if (join.firstWithin2Ms === null)
       notes.push(`late joiner not within 2 ms in ${JOIN_TIMEOUT_MS / 1000} s`);
-    run.log(`late joiner: first click in step after ${fmt(join.firstWithin2Ms)} ms`);
+    run.log(`late joiner: first click in step after ${fmt(join.firstWithin2Ms)} ms (${join.steps ?? ''})`);
 
     // Settle, then measure.
     const everyone = [host, ...listeners];
@@ -253,10 +253,15 @@ async function measureJoin(late: Peer, others: Peer[], joinAt: number): Promise<
     if (result.stays !== null) break;
   }
   const inSyncAt = await hooks(late.page).inSyncAt();
+  const marks = await hooks(late.page).milestones();
+  const steps = Object.entries(marks)
+    .sort((a, b) => a[1] - b[1])
+    .map(([name, at]) => `${name} +${Math.round(at - joinAt)}`);
   return {
     firstWithin2Ms: result.first === null ? null : result.first - joinAt,
     staysWithin2Ms: result.stays === null ? null : result.stays - joinAt,
     inSyncFlagMs: inSyncAt === null ? null : inSyncAt - joinAt,
+    steps: steps.join(', '),
   };
 }
 

@@ -51,6 +51,8 @@ export interface JoinResult {
   staysWithin2Ms: number | null;
   /** Join click -> the listener's own status first says inSync. */
   inSyncFlagMs: number | null;
+  /** When the late joiner's page passed each step (ms after the join click), e.g. "player +310, link +820". */
+  steps?: string;
 }
 
 export interface Glitches {

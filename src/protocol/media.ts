@@ -69,8 +69,10 @@ export type HostControl = z.infer<typeof HostControl>;
 
 export const ListenerControl = z.discriminatedUnion('type', [
   /**
-   * Once a second. `needMs`: the room delay this device needs (frame age at arrival p99 + render
-   * lead + decoding), from which the host picks D.
+   * Once a second. `needMs`: the room delay this device needs (a high percentile of frame age at
+   * arrival + render lead + decoding), from which the host picks D. `lateByMs`: by how much the
+   * frames that came too late since the last report missed, on average (0 if none): a near miss
+   * says D is a little short, a long one an outage that no sensible D covers.
    */
   z.object({
     type: z.literal('report'),
@@ -78,6 +80,7 @@ export const ListenerControl = z.discriminatedUnion('type', [
     jitterMs: z.number(),
     lossRate: z.number().min(0).max(1),
     needMs: z.number().min(0).max(60_000),
+    lateByMs: z.number().min(0).max(600_000).optional(),
   }),
 ]);
 export type ListenerControl = z.infer<typeof ListenerControl>;

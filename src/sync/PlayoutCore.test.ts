@@ -412,6 +412,8 @@ describe('PlayoutCore missing and misordered frames', () => {
     expect(late.push(T0 + 110, makeFrame(11 * FRAME), FRAME)).toBe(false); // ends at T0 + 120 < now
     expect(late.push(T0 + 120, makeFrame(12 * FRAME), FRAME)).toBe(true); // partly ahead: kept
     expect(late.stats()).toMatchObject({ framesReceived: 4, framesLate: 2, framesDuplicate: 0 });
+    // Read position T0 + 126.67 ms: they missed by 26.67 and 6.67 ms.
+    expect(late.stats().lateMsTotal).toBeCloseTo(26.667 + 6.667, 1);
     // Beyond the ring's capacity (1000 ms) ahead of the read position.
     expect(core.push(T0 + 1300, makeFrame(130 * FRAME), FRAME)).toBe(false);
     // Malformed.

@@ -74,6 +74,8 @@ export interface PlayoutStats {
   framesReceived: number;
   /** Frames that arrived after their last sample had been played (dropped). */
   framesLate: number;
+  /** By how much (ms, summed over the late frames) they missed: its growth over the growth of framesLate is the mean miss. */
+  lateMsTotal: number;
   /** Frames whose stamp was already held (ignored). */
   framesDuplicate: number;
   /** Frames refused as malformed or too far in the future for the ring. */
@@ -208,6 +210,7 @@ export class PlayoutCore {
 
   #framesReceived = 0;
   #framesLate = 0;
+  #lateSamples = 0;
   #framesDuplicate = 0;
   #framesDropped = 0;
   #underrunSamples = 0;
@@ -298,6 +301,7 @@ export class PlayoutCore {
       let ref = this.#playing ? this.#pos : this.#tHat;
       if (end <= ref) {
         this.#framesLate++;
+        this.#lateSamples += ref - end;
         return false;
       }
       // Beyond the ring's reach it would overwrite what is still to be read. Only while playing: an
@@ -448,6 +452,7 @@ export class PlayoutCore {
     return this.statsInto({
       framesReceived: 0,
       framesLate: 0,
+      lateMsTotal: 0,
       framesDuplicate: 0,
       framesDropped: 0,
       underrunMs: 0,
@@ -467,6 +472,7 @@ export class PlayoutCore {
   statsInto(s: PlayoutStats): PlayoutStats {
     s.framesReceived = this.#framesReceived;
     s.framesLate = this.#framesLate;
+    s.lateMsTotal = this.#lateSamples / this.#msToSamples;
     s.framesDuplicate = this.#framesDuplicate;
     s.framesDropped = this.#framesDropped;
     s.underrunMs = (this.#underrunSamples * 1000) / this.#sampleRate;

@@ -13,6 +13,7 @@ export const hooks = (page: Page) => ({
     page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.startSourceProbe()),
   sourceClicks: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.sourceClicks()),
   inSyncAt: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.inSyncAt()),
+  milestones: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.milestones()),
   linkStats: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.linkStats()),
   now: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.now()),
   snapshot: <S = Record<string, unknown>>() =>

@@ -207,7 +207,8 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       return;
     }
     if (this.#roomCode !== room.room.code) {
-      this.#teardown();
+      // Another room: start over. The first room keeps the output that prepare() started.
+      if (this.#roomCode !== null) this.#teardown();
       this.#roomCode = room.room.code;
       this.#set({ role: room.self.role });
     }
@@ -273,6 +274,15 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       if (!members.some((m) => m.peerId === peerId)) host.removeListener(peerId);
     }
     this.#online = online;
+  }
+
+  /**
+   * Starts the audio output now, ahead of the room (call it in the Host / Join click): phones let
+   * a page start audio only in a gesture, and a fresh output needs a second or two before its
+   * timing can be trusted (docs/sync.md), which then overlaps with connecting.
+   */
+  prepare(): void {
+    void this.#ensurePlayer();
   }
 
   async #ensurePlayer(): Promise<Player | null> {

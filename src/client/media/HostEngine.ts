@@ -26,8 +26,14 @@ export interface HostEvents {
 const TICK_MS = 1000;
 /** A link not open this long after it was made (a lost offer, a failed ICE) is made anew. */
 const LINK_OPEN_TIMEOUT_MS = 10_000;
-/** New late frames in one report (a second) that make the room delay go up. */
+/** New late frames in one report (a second) that make the room delay go up... */
 const LATE_FRAMES_PER_REPORT = 3;
+/**
+ * ...if they missed by less than this on average (Live mode): a near miss says D is a little short;
+ * frames that missed by more were held up by an outage (a stalled device, a Wi-Fi hiccup) that a
+ * Live delay should not grow to cover: those are concealed. Party mode covers them too.
+ */
+const LIVE_NEAR_MISS_MS = 40;
 /** A listener report older than this no longer counts towards the room delay. */
 const REPORT_STALE_MS = 5000;
 
@@ -185,8 +191,11 @@ export class HostEngine extends TypedEmitter<HostEvents> {
         const status = parsed.value.status;
         // Late frames are counted from the start; only a run of new ones says the delay is too short
         // now (one late frame after an OS stall is not worth a higher delay for everyone).
+        const nearMiss = this.policy.mode === 'party' || (parsed.value.lateByMs ?? 0) <= LIVE_NEAR_MISS_MS;
         const newLate =
-          previous !== undefined && status.lateFrames - previous.status.lateFrames >= LATE_FRAMES_PER_REPORT;
+          previous !== undefined &&
+          status.lateFrames - previous.status.lateFrames >= LATE_FRAMES_PER_REPORT &&
+          nearMiss;
         this.#reports.set(peerId, { status, needMs: parsed.value.needMs, at: localNow(), newLate });
       }
     });

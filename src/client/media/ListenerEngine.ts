@@ -43,6 +43,7 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
   /** The worker's latest state (clock, needs, counters). */
   #state: ListenerState | null = null;
   #maxAge = 0;
+  #lastLate = { frames: 0, ms: 0 };
   #maxDecode = 0;
 
   constructor(
@@ -176,6 +177,10 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
 
   #report(): void {
     const status = this.status();
+    const stats = this.player.stats;
+    const late = (stats?.framesLate ?? 0) - this.#lastLate.frames;
+    const lateByMs = late > 0 ? ((stats?.lateMsTotal ?? 0) - this.#lastLate.ms) / late : 0;
+    this.#lastLate = { frames: stats?.framesLate ?? 0, ms: stats?.lateMsTotal ?? 0 };
     this.emit('status', status);
     const s = this.#state;
     const report: ListenerControl = {
@@ -184,6 +189,7 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
       jitterMs: s?.jitterMs ?? -1,
       lossRate: s?.lossRate ?? 0,
       needMs: this.needMs(),
+      lateByMs,
     };
     this.#link?.sendControl(JSON.stringify(report));
   }

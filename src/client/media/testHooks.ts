@@ -21,6 +21,19 @@ export function installTestHooks(audio: AudioSession): void {
   audio.on('change', (state) => {
     if (inSyncAt === null && state.own?.inSync) inSyncAt = localNow();
   });
+  const milestones: Record<string, number> = {};
+  const mark = (name: string, reached: boolean) => {
+    if (reached && milestones[name] === undefined) milestones[name] = localNow();
+  };
+  setInterval(() => {
+    const player = audio.player;
+    mark('player', Boolean(player?.running));
+    mark('outputClock', Boolean(player?.outputClock.ready));
+    mark('link', audio.state.link === 'connected');
+    mark('clock', Boolean(audio.listener?.clock));
+    mark('playing', Boolean(player?.stats?.playing));
+    mark('inSync', Boolean(audio.state.own?.inSync));
+  }, 20);
   const hooks: TestHooks = {
     startProbe() {
       probing ??= (async () => {
@@ -46,6 +59,7 @@ export function installTestHooks(audio: AudioSession): void {
     },
     sourceClicks: () => sourceClicks.map((c) => ({ ...c })),
     inSyncAt: () => inSyncAt,
+    milestones: () => ({ ...milestones }),
     async linkStats() {
       const links = [...(audio.host?.links ?? new Map()).entries()];
       return Promise.all(

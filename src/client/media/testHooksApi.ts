@@ -24,6 +24,12 @@ export interface TestHooks {
   sourceClicks(): SourceClick[];
   /** Listener: the local time (ms) at which this device first reported itself in sync, or null. */
   inSyncAt(): number | null;
+  /**
+   * When (local ms) each step towards playing first happened on this page: `player` (audio
+   * output started), `outputClock` (its mapping known), `link` (connected to the host), `clock`
+   * (host clock known), `playing` (the playout has data), `inSync`. Polled every 20 ms.
+   */
+  milestones(): Record<string, number>;
   /** Host: bytes sent so far on each listener's peer connection (WebRTC getStats). */
   linkStats(): Promise<LinkBytes[]>;
   now(): number;

@@ -3,15 +3,28 @@ import { formatRoomCode, LIMITS, normalizeRoomCode } from '../../protocol/index.
 import type { AppState, JamClient } from '../state/JamClient.js';
 
 /** The start page: a name, then host a jam or join one by code. */
-export function Landing({ jam, state }: { jam: JamClient; state: AppState }) {
+export function Landing({
+  jam,
+  state,
+  prepareAudio,
+}: {
+  jam: JamClient;
+  state: AppState;
+  /** Starts this device's audio output in the click (phones allow it only in a gesture; and it needs a second or two to settle). */
+  prepareAudio?: () => void;
+}) {
   const [name, setName] = useState(state.name);
   const [code, setCode] = useState(state.landingCode);
   useEffect(() => setCode(state.landingCode), [state.landingCode]);
   const busy = state.pending !== null;
 
-  const host = () => void jam.host(name);
+  const host = () => {
+    prepareAudio?.();
+    void jam.host(name);
+  };
   const join = (event: Event) => {
     event.preventDefault();
+    prepareAudio?.();
     void jam.join(code, name);
   };
 

@@ -49,8 +49,9 @@ export class HostMedia {
   };
   readonly #links = new Map<string, Link>();
   readonly #captureClock = new CaptureClock();
-  /** How old this device's own frames are when decoded (ms), over the last 5 s. */
-  readonly #age = new Percentile(500);
+  /** How old this device's own frames are when decoded (ms), over the last 30 s (see ListenerMedia). */
+  readonly #age = new Percentile(3000);
+  #quantile = 0.95;
   /** Capture to send (ms), over the last 5 s. */
   readonly #sendLag = new Percentile(500);
   readonly #arriveLag = new Percentile(500);
@@ -131,9 +132,14 @@ export class HostMedia {
     return { type: 'host', counters, streamId: this.#streamId, drops, needMs: this.needMs() };
   }
 
+  /** Party mode asks for the 99.9th percentile of frame age, Live for the 95th (see ListenerMedia). */
+  setRobust(robust: boolean): void {
+    this.#quantile = robust ? 0.999 : 0.95;
+  }
+
   /** The delay this device needs: encode, decode and hand-over time, plus its render lead. */
   needMs(): number {
-    const age = this.#age.quantile(0.99);
+    const age = this.#age.quantile(this.#quantile);
     return (Number.isFinite(age) ? Math.max(0, age) : 0) + this.schedule.renderLeadMs + DECODE_MARGIN_MS;
   }
 

@@ -34,7 +34,7 @@ scope.onmessage = (e) => {
       return;
     case 'delay':
       media?.schedule.setDelay(m.delayMs);
-      listener?.setRobust(m.mode === 'party');
+      (host ?? listener)?.setRobust(m.mode === 'party');
       return;
     case 'offset':
       media?.schedule.setOffset(m.offsetMs);
