@@ -167,8 +167,9 @@ export async function runEngine(run: EngineRun): Promise<RunResult> {
     const lead = median(sourceClicks.map((c) => c.renderLeadMs));
     const produced = sourceClicks.map((c) => c.outMs - lead);
     const delayMs = snap1[0]?.state.session?.delayMs ?? null;
-    // By design a click leaves every output D + lead after it was produced, D the room delay when it
-    // played (it moves): that picks which source click (500 ms apart) an output click is a copy of.
+    // By design a click leaves every output D after it was produced (frames are stamped with when the
+    // host's audio thread produced them), D the room delay when it played (it moves): that picks
+    // which source click (500 ms apart) an output click is a copy of.
     const delays = points
       .map((p) => ({ at: p.at, d: p.snapshots[0]?.state.session?.delayMs }))
       .filter((p): p is { at: number; d: number } => typeof p.d === 'number' && Number.isFinite(p.at));
@@ -180,7 +181,7 @@ export async function runEngine(run: EngineRun): Promise<RunResult> {
     const latencyByListener: number[] = [];
     const latencies: number[] = [];
     for (const l of listenerClicks) {
-      const m = matchExpected(produced, l, (t) => delayAt(t) + lead, CLICK_PERIOD_MS * 0.4);
+      const m = matchExpected(produced, l, (t) => delayAt(t), CLICK_PERIOD_MS * 0.4);
       latencies.push(...m.map((x) => x.latencyMs));
       latencyByListener.push(median(m.map((x) => x.latencyMs)));
     }

@@ -19,7 +19,7 @@ export const METHOD = [
   "  encoding: its frame through the host's output clock gives when it would leave the host's speaker;",
   "  minus the host's render lead (median of renderLeadMs() read at each source click) gives when the",
   "  audio thread produced it) to when it leaves each listener's output. Each listener click is matched",
-  '  to the source click it copies. JamSesh: the one nearest to D + host render lead earlier (D = the',
+  '  to the source click it copies. JamSesh: the one nearest to D earlier (D = the',
   '  room delay then: the design latency; clicks are 500 ms apart, so this only picks which click, the',
   '  figure itself is measured). The baseline plays clicks at irregular 350-650 ms intervals: the',
   "  latency that lines up most of a listener's first 12 clicks in the window starts it, then it is",
@@ -87,7 +87,7 @@ export function table(results: RunResult[]): string {
     ['  listener clicks matched to a source click', (r) => `${r.latency.n} of ${sum(r.clicksPerListener)}`],
     ['  per listener, median (ms)', (r) => r.latencyByListener.map((x) => fmt(x, 0)).join(', ')],
     [
-      '  room delay D + host render lead (ms)',
+      '  room delay D (design latency) + host render lead (ms)',
       (r) =>
         r.kind === 'jamsesh'
           ? `${fmt(r.delayMs, 0)} + ${fmt(r.hostRenderLeadMs)}`

@@ -42,8 +42,8 @@ test.describe('playing local files', () => {
     console.log(`file clicks per device in 6 s: ${clicks.map((c) => c.length).join(', ')}`);
     const { listenerSpread } = compareClicks(clicks, 500);
     console.log(`file: skew between listeners, median ${quantile(listenerSpread, 0.5).toFixed(2)} ms`);
-    // 12 clicks in 6 s; a loaded CI machine conceals some (see sync.spec.ts), so the count is loose.
-    for (const c of clicks.slice(1)) expect(c.length).toBeGreaterThanOrEqual(4);
+    // 12 clicks in 6 s; a loaded CI machine conceals some (see sync.spec.ts).
+    for (const c of clicks.slice(1)) expect(c.length).toBeGreaterThanOrEqual(8);
     expect(quantile(listenerSpread, 0.5)).toBeLessThan(2);
 
     // Pause: everyone is told, and the clicks stop.

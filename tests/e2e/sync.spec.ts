@@ -39,11 +39,10 @@ test.describe('synchronized audio', () => {
     );
     console.log(`listener vs host device (${toHost.length} clicks): ${fmt(toHost)}`);
     // 20 clicks in 10 s. On an idle machine every device plays all of them. On a loaded 2-core CI
-    // machine running four audio pages, main-thread stalls still make devices conceal some: a known
-    // gap (the codec work belongs off the main thread), counted by `npm run bench`. So this test
-    // holds every device to hearing the stream and to tight sync on the clicks it plays; the click
-    // count margin is deliberately loose.
-    for (const c of clicks) expect(c.length).toBeGreaterThanOrEqual(5);
+    // machine running four audio pages, the audio threads themselves stall now and then (measured
+    // by `npm run bench`: outages of 100-500 ms every few tens of seconds), and the frames they hold
+    // up are concealed; so most, not all, clicks must be heard.
+    for (const c of clicks) expect(c.length).toBeGreaterThanOrEqual(14);
     expect(listenerSpread.length).toBeGreaterThanOrEqual(3);
     // Typical clicks line up to a millisecond or two; an OS stall now and then moves one device's
     // output for a moment (it re-aligns within a second), so most, not all, must be within 5 ms.
