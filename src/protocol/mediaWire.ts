@@ -20,6 +20,14 @@ export const MEDIA_CHANNELS = 2;
 /** 10 ms frames: half Opus's default 20 ms, for lower latency at ~3 kbps more overhead. */
 export const FRAME_SAMPLES = 480;
 export const FRAME_MS = (FRAME_SAMPLES / MEDIA_SAMPLE_RATE) * 1000;
+/**
+ * Opus's encoder lookahead at 48 kHz (2.5 ms + 4 ms): decoded packet n holds the input samples from
+ * n * FRAME_SAMPLES - 312 on (measured here with WebCodecs: a click at input sample 100 decodes at
+ * 412). Receivers place decoded audio that much earlier, so that a sample leaves every speaker at
+ * exactly its stamp + D.
+ */
+export const OPUS_DELAY_SAMPLES = 312;
+export const OPUS_DELAY_MS = (OPUS_DELAY_SAMPLES / MEDIA_SAMPLE_RATE) * 1000;
 
 const KIND_AUDIO = 1;
 const KIND_CLOCK_PROBE = 2;

@@ -9,6 +9,7 @@ import {
   FRAME_SAMPLES,
   MEDIA_CHANNELS,
   MEDIA_SAMPLE_RATE,
+  OPUS_DELAY_MS,
 } from '../../../protocol/mediaWire.js';
 import { CaptureClock } from '../../../sync/CaptureClock.js';
 import { Percentile } from '../stats.js';
@@ -140,7 +141,13 @@ export class HostMedia {
   /** The delay this device needs: encode, decode and hand-over time, plus its render lead. */
   needMs(): number {
     const age = this.#age.quantile(this.#quantile);
-    return (Number.isFinite(age) ? Math.max(0, age) : 0) + this.schedule.renderLeadMs + DECODE_MARGIN_MS;
+    // A frame's first sample plays OPUS_DELAY_MS before its stamp's sample (see Schedule.push).
+    return (
+      (Number.isFinite(age) ? Math.max(0, age) : 0) +
+      OPUS_DELAY_MS +
+      this.schedule.renderLeadMs +
+      DECODE_MARGIN_MS
+    );
   }
 
   close(): void {

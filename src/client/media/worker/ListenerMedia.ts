@@ -1,4 +1,9 @@
-import { decodeAudioFrame, decodeClockMessage, encodeClockProbe } from '../../../protocol/mediaWire.js';
+import {
+  decodeAudioFrame,
+  decodeClockMessage,
+  encodeClockProbe,
+  OPUS_DELAY_MS,
+} from '../../../protocol/mediaWire.js';
 import { ClockSync } from '../../../sync/ClockSync.js';
 import { Percentile } from '../stats.js';
 import { localNow } from './clock.js';
@@ -78,8 +83,10 @@ export class ListenerMedia {
   /** The delay this device needs: how old frames are when they arrive, plus render lead, plus decoding. */
   needMs(): number {
     const age = this.#age.quantile(this.#quantile);
+    // A frame's first sample plays OPUS_DELAY_MS before its stamp's sample (see Schedule.push).
     return (
       (Number.isFinite(age) ? Math.max(0, age) : 0) +
+      OPUS_DELAY_MS +
       Math.max(0, this.schedule.renderLeadMs) +
       DECODE_MARGIN_MS
     );

@@ -1,4 +1,4 @@
-import { FRAME_MS } from '../../../protocol/mediaWire.js';
+import { FRAME_MS, OPUS_DELAY_MS } from '../../../protocol/mediaWire.js';
 import { MediaClock } from '../../../sync/MediaClock.js';
 import { type AffineLine, composeTiming, lineInverse } from '../../../sync/TimingLine.js';
 import type { PlayoutIn } from '../worklets/playout.worklet.js';
@@ -85,7 +85,9 @@ export class Schedule {
     // Every 5th stamp is plenty for a line fitted over a minute, and keeps the fit cheap.
     const first = !this.mediaClock.ready;
     if (seq % 5 === 0 || first) this.mediaClock.add(media, t);
-    const m: PlayoutIn = { type: 'frame', t: media, channels, length };
+    // The decoded samples are the input's from OPUS_DELAY_MS earlier: placed there, every sample
+    // leaves the speaker at exactly its stamp + D.
+    const m: PlayoutIn = { type: 'frame', t: media - OPUS_DELAY_MS, channels, length };
     this.playout.postMessage(
       m,
       channels.map((c) => c.buffer as ArrayBuffer),
