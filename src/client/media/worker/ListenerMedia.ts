@@ -12,6 +12,8 @@ import type { FromWorker } from './messages.js';
 import { Schedule } from './Schedule.js';
 import type { Wire } from './Wire.js';
 
+/** Frame ages are measured from this long after the clock sync is ready. */
+const AGE_AFTER_CLOCK_MS = 2000;
 /** Decoding needs a little time after a frame arrives; budget it in the delay this device asks for. */
 const DECODE_MARGIN_MS = 5;
 
@@ -39,6 +41,7 @@ export class ListenerMedia {
   readonly #lastSeq = new Map<number, number>();
   #quantile = 0.95;
   #maxAge = 0;
+  #clockReadyAt = Number.POSITIVE_INFINITY;
 
   constructor(playout: MessagePort) {
     this.schedule = new Schedule(
@@ -56,6 +59,7 @@ export class ListenerMedia {
     this.#clockWire = clock;
     this.clock.reset();
     this.#age.reset();
+    this.#clockReadyAt = Number.POSITIVE_INFINITY;
     clock.onMessage((data) => {
       const t3 = localNow();
       const m = decodeClockMessage(data);
@@ -136,7 +140,11 @@ export class ListenerMedia {
     const last = this.#lastSeq.get(f.streamId);
     if (last !== undefined && f.seq > last + 1) this.#lost += f.seq - last - 1;
     if (last === undefined || f.seq > last) this.#lastSeq.set(f.streamId, f.seq);
-    if (this.clock.ready) {
+    if (!this.clock.ready) this.#clockReadyAt = Number.POSITIVE_INFINITY;
+    else if (this.#clockReadyAt === Number.POSITIVE_INFINITY) this.#clockReadyAt = arrived;
+    // Ages count once the clock has been sure for a while: the first estimates (and the frames
+    // queued while the link came up) would otherwise raise everyone's delay for 20 s at each join.
+    if (this.clock.ready && arrived - this.#clockReadyAt >= AGE_AFTER_CLOCK_MS) {
       const age = this.clock.toHost(arrived) - f.t;
       this.#age.add(age);
       if (age > this.#maxAge) this.#maxAge = age;
