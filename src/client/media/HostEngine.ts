@@ -13,7 +13,7 @@ import { PeerLink } from './PeerLink.js';
 import { localNow, type Player } from './Player.js';
 import type { Source } from './Sources.js';
 import { syncStatus } from './syncStatus.js';
-import type { HostCounters } from './worker/messages.js';
+import { emptyHostCounters, type HostCounters } from './worker/messages.js';
 import type { CaptureIn } from './worklets/capture.worklet.js';
 
 export interface HostEvents {
@@ -59,14 +59,7 @@ export class HostEngine extends TypedEmitter<HostEvents> {
   #closed = false;
   #table: Record<string, SyncStatus> = {};
   /** What the worker did (diagnostics): frames captured, encoded, dropped before the output clock was known. */
-  counters: HostCounters = {
-    captured: 0,
-    encoded: 0,
-    encodeErrors: 0,
-    unstamped: 0,
-    decoded: 0,
-    maxSendLagMs: 0,
-  };
+  counters: HostCounters = emptyHostCounters();
   /** Frames dropped per listener because its channel was backed up. */
   drops: Record<string, number> = {};
 

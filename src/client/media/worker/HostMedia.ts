@@ -9,21 +9,19 @@ import {
   FRAME_SAMPLES,
   MEDIA_CHANNELS,
   MEDIA_SAMPLE_RATE,
-  OPUS_DELAY_MS,
 } from '../../../protocol/mediaWire.js';
 import { CaptureClock } from '../../../sync/CaptureClock.js';
 import { Percentile } from '../stats.js';
 import type { CapturedFrame } from '../worklets/capture.worklet.js';
 import { localNow } from './clock.js';
+import { FrameAge } from './FrameAge.js';
 import { FrameDecoder } from './FrameDecoder.js';
-import type { FromWorker, HostCounters } from './messages.js';
+import { emptyHostCounters, type FromWorker, type HostCounters } from './messages.js';
 import { Schedule } from './Schedule.js';
 import type { Wire } from './Wire.js';
 
 /** Opus at 160 kbps stereo: music grade, ~21 KB/s per listener with the 20-byte frame headers. */
 export const DEFAULT_BITRATE = 160_000;
-/** Decoding and handing over take a little time; budget it in the delay this device asks for. */
-const DECODE_MARGIN_MS = 5;
 /** A listener probes at most 10 times a second; a flood gets no more answers than this. */
 const PROBES_PER_SECOND = 20;
 
@@ -40,19 +38,11 @@ interface Link {
  */
 export class HostMedia {
   readonly schedule: Schedule;
-  readonly counters: HostCounters = {
-    captured: 0,
-    encoded: 0,
-    encodeErrors: 0,
-    unstamped: 0,
-    decoded: 0,
-    maxSendLagMs: 0,
-  };
+  readonly counters: HostCounters = emptyHostCounters();
   readonly #links = new Map<string, Link>();
   readonly #captureClock = new CaptureClock();
-  /** How old this device's own frames are when decoded (ms), over the last 30 s (see ListenerMedia). */
-  readonly #age = new Percentile(3000);
-  #quantile = 0.95;
+  /** How old this device's own frames are when decoded. */
+  readonly #age = new FrameAge();
   /** Capture to send (ms), over the last 5 s. */
   readonly #sendLag = new Percentile(500);
   readonly #arriveLag = new Percentile(500);
@@ -133,21 +123,14 @@ export class HostMedia {
     return { type: 'host', counters, streamId: this.#streamId, drops, needMs: this.needMs() };
   }
 
-  /** Party mode asks for the 99.9th percentile of frame age, Live for the 95th (see ListenerMedia). */
+  /** Party mode asks for the 99.9th percentile of frame age, Live for the 95th (FrameAge). */
   setRobust(robust: boolean): void {
-    this.#quantile = robust ? 0.999 : 0.95;
+    this.#age.setRobust(robust);
   }
 
   /** The delay this device needs: encode, decode and hand-over time, plus its render lead. */
   needMs(): number {
-    const age = this.#age.quantile(this.#quantile);
-    // A frame's first sample plays OPUS_DELAY_MS before its stamp's sample (see Schedule.push).
-    return (
-      (Number.isFinite(age) ? Math.max(0, age) : 0) +
-      OPUS_DELAY_MS +
-      this.schedule.renderLeadMs +
-      DECODE_MARGIN_MS
-    );
+    return this.#age.needMs(this.schedule.renderLeadMs);
   }
 
   close(): void {

@@ -1,12 +1,7 @@
-import {
-  decodeAudioFrame,
-  decodeClockMessage,
-  encodeClockProbe,
-  OPUS_DELAY_MS,
-} from '../../../protocol/mediaWire.js';
+import { decodeAudioFrame, decodeClockMessage, encodeClockProbe } from '../../../protocol/mediaWire.js';
 import { ClockSync } from '../../../sync/ClockSync.js';
-import { Percentile } from '../stats.js';
 import { localNow } from './clock.js';
+import { FrameAge } from './FrameAge.js';
 import { FrameDecoder } from './FrameDecoder.js';
 import type { FromWorker } from './messages.js';
 import { Schedule } from './Schedule.js';
@@ -14,8 +9,6 @@ import type { Wire } from './Wire.js';
 
 /** Frame ages are measured from this long after the clock sync is ready. */
 const AGE_AFTER_CLOCK_MS = 2000;
-/** Decoding needs a little time after a frame arrives; budget it in the delay this device asks for. */
-const DECODE_MARGIN_MS = 5;
 
 /**
  * A listener's media, in the worker: keeps the host's clock (ClockSync over the `clock` channel,
@@ -26,12 +19,8 @@ export class ListenerMedia {
   readonly clock = new ClockSync();
   readonly schedule: Schedule;
   readonly #decoder: FrameDecoder;
-  /**
-   * Frame age at arrival over the last 30 s. Live mode asks for its 95th percentile (an outage
-   * that holds up a few % of the frames is concealed rather than paid for with latency all the
-   * time), Party mode for its 99.9th.
-   */
-  readonly #age = new Percentile(3000);
+  /** Frame age at arrival (host clock now minus stamp). */
+  readonly #age = new FrameAge();
   #audio: Wire | null = null;
   #clockWire: Wire | null = null;
   #probeTimer: ReturnType<typeof setTimeout> | null = null;
@@ -39,8 +28,6 @@ export class ListenerMedia {
   #received = 0;
   #lost = 0;
   readonly #lastSeq = new Map<number, number>();
-  #quantile = 0.95;
-  #maxAge = 0;
   #clockReadyAt = Number.POSITIVE_INFINITY;
 
   constructor(playout: MessagePort) {
@@ -79,26 +66,18 @@ export class ListenerMedia {
     this.#clockWire = null;
   }
 
-  /** Party mode asks for the 99.9th percentile of frame age, Live for the 95th. */
+  /** Party mode asks for the 99.9th percentile of frame age, Live for the 95th (FrameAge). */
   setRobust(robust: boolean): void {
-    this.#quantile = robust ? 0.999 : 0.95;
+    this.#age.setRobust(robust);
   }
 
   /** The delay this device needs: how old frames are when they arrive, plus render lead, plus decoding. */
   needMs(): number {
-    const age = this.#age.quantile(this.#quantile);
-    // A frame's first sample plays OPUS_DELAY_MS before its stamp's sample (see Schedule.push).
-    return (
-      (Number.isFinite(age) ? Math.max(0, age) : 0) +
-      OPUS_DELAY_MS +
-      Math.max(0, this.schedule.renderLeadMs) +
-      DECODE_MARGIN_MS
-    );
+    return this.#age.needMs(this.schedule.renderLeadMs);
   }
 
   state(): FromWorker {
-    const maxAge = this.#maxAge;
-    this.#maxAge = 0;
+    const maxAge = this.#age.takeMax();
     const total = this.#received + this.#lost;
     const jitter = this.#age.quantile(0.99) - this.#age.quantile(0.5);
     return {
@@ -147,7 +126,6 @@ export class ListenerMedia {
     if (this.clock.ready && arrived - this.#clockReadyAt >= AGE_AFTER_CLOCK_MS) {
       const age = this.clock.toHost(arrived) - f.t;
       this.#age.add(age);
-      if (age > this.#maxAge) this.#maxAge = age;
     }
     this.#decoder.decode(f);
   }

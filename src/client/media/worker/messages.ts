@@ -65,6 +65,10 @@ export interface HostCounters {
   encodeP99?: number;
 }
 
+export function emptyHostCounters(): HostCounters {
+  return { captured: 0, encoded: 0, encodeErrors: 0, unstamped: 0, decoded: 0, maxSendLagMs: 0 };
+}
+
 export type FromWorker =
   | {
       type: 'host';
