@@ -1,4 +1,5 @@
 import type { Page } from '@playwright/test';
+import type { HostCounters } from '../src/client/media/worker/messages.js';
 import { hooks as pageHooks } from '../tests/support/audioHooks.js';
 
 /**
@@ -43,24 +44,8 @@ export interface Snapshot {
   clock: { uncertainty: number; rtt: number } | null;
   context: { baseLatencyMs: number; outputLatencyMs: number } | null;
   outputClock: { ready: boolean; steps: number; ignored: number; scatterMs: number } | null;
-  /** Host: capture and encode counters (cumulative). */
-  host?: {
-    captured: number;
-    encoded: number;
-    unstamped: number;
-    encodeErrors: number;
-    maxSendLagMs: number;
-    sendLagP50?: number;
-    sendLagP99?: number;
-    ownAgeP50?: number;
-    arriveP99?: number;
-    captureSteps?: number;
-    decodeMax?: number;
-    captureDrops?: number;
-    encodeP50?: number;
-    encodeP99?: number;
-    linkDrops: number[];
-  } | null;
+  /** Host: the media worker's counters (cumulative) and diagnostics, and frames dropped per link. */
+  host?: (HostCounters & { linkDrops: number[] }) | null;
   listener?: { maxAgeMs: number; ageP50: number; decodeMax?: number } | null;
 }
 

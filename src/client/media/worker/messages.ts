@@ -55,12 +55,13 @@ export interface HostCounters {
   sendLagP99?: number;
   /** This device's own frames: capture to decoded, median over the last 5 s (ms). */
   ownAgeP50?: number;
+  /** Capture worklet to worker, 99th percentile over the last 5 s, beyond the stamp (ms). */
   arriveP99?: number;
-  /** The capture clock's steps up (audio stalls) and moves down by over 1 ms. */
+  /** The capture clock's steps (the audio clock stalled and fell behind). */
   captureSteps?: number;
   /** Longest decode of this device's own frames since the last report (ms). */
   decodeMax?: number;
-  captureDrops?: number;
+  /** Encode call to output over the last 5 s, median and 99th percentile (ms). */
   encodeP50?: number;
   encodeP99?: number;
 }
