@@ -14,7 +14,6 @@ export interface PlayoutStats {
   hardResyncs: number;
   framesDropped?: number;
   lastGapNewestMs?: number;
-  lastGapNextMs?: number;
   targetSteps?: number;
   errorMs: number;
   bufferedMs: number;

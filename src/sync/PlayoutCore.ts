@@ -96,12 +96,8 @@ export interface PlayoutStats {
   bufferedMs: number;
   /** Data has been heard since the last start and has not been missing for idleAfterMs. */
   playing: boolean;
-  /**
-   * Where the last underrun began, relative to the read position then (ms): the newest media
-   * held, and the oldest held at or after the read position (NaN if none). Diagnostics.
-   */
+  /** When the last underrun began, how far the newest media held was ahead of the read position (ms). Diagnostics. */
   lastGapNewestMs: number;
-  lastGapNextMs: number;
 }
 
 /** Output samples handled per control/synthesis pass; longer renders are processed in chunks. */
@@ -218,7 +214,6 @@ export class PlayoutCore {
   #hardResyncs = 0;
   #targetSteps = 0;
   #gapNewest = Number.NaN;
-  #gapNext = Number.NaN;
 
   constructor(options: PlayoutOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('PlayoutCore: options required');
@@ -464,7 +459,6 @@ export class PlayoutCore {
       bufferedMs: 0,
       playing: false,
       lastGapNewestMs: Number.NaN,
-      lastGapNextMs: Number.NaN,
     });
   }
 
@@ -485,24 +479,7 @@ export class PlayoutCore {
     s.bufferedMs = this.#filterInit && ahead > 0 ? ahead / this.#msToSamples : 0;
     s.playing = this.#playing;
     s.lastGapNewestMs = this.#gapNewest;
-    s.lastGapNextMs = this.#gapNext;
     return s;
-  }
-
-  /** Diagnostics at the start of an underrun at read position `pos` (samples). */
-  #noteGap(pos: number): void {
-    this.#gapNewest = (this.#newestEnd - pos) / this.#msToSamples;
-    const cap = this.#cap;
-    const tags = this.#tags;
-    let next = Number.NaN;
-    const from = Math.floor(pos);
-    for (let k = from; k < from + cap; k += 48) {
-      if (tags[slotOf(k, cap)] === k) {
-        next = (k - pos) / this.#msToSamples;
-        break;
-      }
-    }
-    this.#gapNext = next;
   }
 
   /** Moves the sample-index origin to host-clock ms `t`, shifting every position kept relative to it. */
@@ -634,7 +611,7 @@ export class PlayoutCore {
           this.#underrunSamples++;
           if (this.#wasPresent) {
             this.#concealEvents++;
-            this.#noteGap(pos);
+            this.#gapNewest = (this.#newestEnd - pos) / this.#msToSamples;
           }
           this.#wasPresent = false;
           if (++this.#missingRun > this.#idleSamples) this.#playing = false;

@@ -1,4 +1,4 @@
-/** A sliding window of the last `size` values and their quantiles (main thread, ~1/s queries). */
+/** A sliding window of the last `size` values and their quantiles (a few queries a second). */
 export class Percentile {
   readonly #values: Float64Array;
   #count = 0;
@@ -21,9 +21,15 @@ export class Percentile {
 
   /** The q-quantile (0..1) of the window, NaN when empty. */
   quantile(q: number): number {
-    if (this.#count === 0) return Number.NaN;
+    return this.quantiles(q)[0] as number;
+  }
+
+  /** Several quantiles of the window from one sort, NaN when empty. */
+  quantiles(...qs: number[]): number[] {
+    if (this.#count === 0) return qs.map(() => Number.NaN);
     const sorted = this.#values.slice(0, this.#count).sort();
-    return sorted[Math.min(this.#count - 1, Math.max(0, Math.round(q * (this.#count - 1))))] as number;
+    const last = this.#count - 1;
+    return qs.map((q) => sorted[Math.min(last, Math.max(0, Math.round(q * last)))] as number);
   }
 
   reset(): void {

@@ -17,23 +17,32 @@ export function installTestHooks(audio: AudioSession): void {
   const sourceClicks: SourceClick[] = [];
   let probing: Promise<boolean> | null = null;
   let sourceProbing: Promise<boolean> | null = null;
-  let inSyncAt: number | null = null;
-  audio.on('change', (state) => {
-    if (inSyncAt === null && state.own?.inSync) inSyncAt = localNow();
-  });
   const milestones: Record<string, number> = {};
   const mark = (name: string, reached: boolean) => {
     if (reached && milestones[name] === undefined) milestones[name] = localNow();
   };
-  setInterval(() => {
+  // The steps towards playing are polled every 20 ms from when audio starts until they are all
+  // passed (at most 30 s): the app itself pays for nothing before, or after.
+  let poll: ReturnType<typeof setInterval> | null = null;
+  const steps = () => {
     const player = audio.player;
     mark('player', Boolean(player?.running));
     mark('outputClock', Boolean(player?.outputClock.ready));
     mark('link', audio.state.link === 'connected');
     mark('clock', Boolean(audio.listener?.clock));
     mark('playing', Boolean(player?.stats?.playing));
-    mark('inSync', Boolean(audio.state.own?.inSync));
-  }, 20);
+    const wanted =
+      audio.state.role === 'host' ? ['player', 'outputClock', 'playing'] : ['link', 'clock', 'playing'];
+    return wanted.every((name) => milestones[name] !== undefined);
+  };
+  audio.on('change', (state) => {
+    mark('inSync', Boolean(state.own?.inSync));
+    if (poll !== null || state.phase === 'off') return;
+    const until = localNow() + 30_000;
+    poll = setInterval(() => {
+      if ((steps() || localNow() > until) && poll !== null) clearInterval(poll);
+    }, 20);
+  });
   const hooks: TestHooks = {
     startProbe() {
       probing ??= (async () => {
@@ -58,7 +67,7 @@ export function installTestHooks(audio: AudioSession): void {
       return sourceProbing;
     },
     sourceClicks: () => sourceClicks.map((c) => ({ ...c })),
-    inSyncAt: () => inSyncAt,
+    inSyncAt: () => milestones.inSync ?? null,
     milestones: () => ({ ...milestones }),
     async linkStats() {
       const links = [...(audio.host?.links ?? new Map()).entries()];

@@ -24,8 +24,9 @@ export class FrameAge {
     this.#quantile = robust ? 0.999 : 0.95;
   }
 
-  quantile(q: number): number {
-    return this.#ages.quantile(q);
+  /** Several quantiles from one sort. */
+  quantiles(...qs: number[]): number[] {
+    return this.#ages.quantiles(...qs);
   }
 
   /** The oldest frame since the last call (diagnostics). */

@@ -47,11 +47,11 @@ export class HostMedia {
   readonly #sendLag = new Percentile(500);
   readonly #arriveLag = new Percentile(500);
   readonly #encodeLag = new Percentile(500);
-  readonly #encodeCalled = new Map<number, number>();
   readonly #decoder: FrameDecoder;
   #capture: MessagePort | null = null;
   #encoder: AudioEncoder | null = null;
-  readonly #stamps = new Map<number, { t: number; epoch: number }>();
+  /** Frames in the encoder: stamp, epoch, and when they went in (performance.now(), diagnostics). */
+  readonly #stamps = new Map<number, { t: number; epoch: number; at: number }>();
   #streamId = Math.floor(Math.random() * 0xffff);
   #seq = 0;
   #discontinuity = true;
@@ -107,17 +107,19 @@ export class HostMedia {
   state(): FromWorker {
     const drops: Record<string, number> = {};
     for (const [peerId, l] of this.#links) drops[peerId] = l.audio.dropped;
+    const [sendLagP50, sendLagP99] = this.#sendLag.quantiles(0.5, 0.99);
+    const [encodeP50, encodeP99] = this.#encodeLag.quantiles(0.5, 0.99);
     const counters = {
       ...this.counters,
-      sendLagP50: this.#sendLag.quantile(0.5),
-      sendLagP99: this.#sendLag.quantile(0.99),
-      ownAgeP50: this.#age.quantile(0.5),
+      sendLagP50,
+      sendLagP99,
+      ownAgeP50: this.#age.quantiles(0.5)[0],
       arriveP99: this.#arriveLag.quantile(0.99),
       captureSteps: this.#captureClock.steps,
       decodeMax: this.#decoder.takeMaxLag(),
 
-      encodeP50: this.#encodeLag.quantile(0.5),
-      encodeP99: this.#encodeLag.quantile(0.99),
+      encodeP50,
+      encodeP99,
     };
     this.counters.maxSendLagMs = 0;
     return { type: 'host', counters, streamId: this.#streamId, drops, needMs: this.needMs() };
@@ -185,7 +187,7 @@ export class HostMedia {
     const epoch = this.#captureClock.epoch;
     this.#arriveLag.add(arrived - t);
     const seq = this.#seq++;
-    this.#stamps.set(seq, { t, epoch });
+    this.#stamps.set(seq, { t, epoch, at: performance.now() });
     const data = new Float32Array(FRAME_SAMPLES * 2);
     data.set(frame.left, 0);
     data.set(frame.right, FRAME_SAMPLES);
@@ -199,7 +201,6 @@ export class HostMedia {
       data,
     });
     try {
-      this.#encodeCalled.set(seq, localNow());
       this.#ensureEncoder().encode(audio);
     } catch (err) {
       console.warn('encode failed', err);
@@ -213,16 +214,14 @@ export class HostMedia {
   #onEncoded(chunk: EncodedAudioChunk): void {
     this.counters.encoded++;
     const seq = Math.round(chunk.timestamp / 10_000);
-    const called = this.#encodeCalled.get(seq);
-    this.#encodeCalled.delete(seq);
-    if (called !== undefined) this.#encodeLag.add(localNow() - called);
     const stamp = this.#stamps.get(seq);
     this.#stamps.delete(seq);
     if (stamp === undefined) {
       this.counters.unstamped++;
       return;
     }
-    const { t, epoch } = stamp;
+    const { t, epoch, at } = stamp;
+    this.#encodeLag.add(performance.now() - at);
     const payload = new Uint8Array(chunk.byteLength);
     chunk.copyTo(payload);
     const flags = this.#discontinuity ? FLAG_DISCONTINUITY : 0;

@@ -79,7 +79,8 @@ export class ListenerMedia {
   state(): FromWorker {
     const maxAge = this.#age.takeMax();
     const total = this.#received + this.#lost;
-    const jitter = this.#age.quantile(0.99) - this.#age.quantile(0.5);
+    const [p99 = Number.NaN, p50 = Number.NaN] = this.#age.quantiles(0.99, 0.5);
+    const jitter = p99 - p50;
     return {
       type: 'listener',
       clock: this.clock.estimate(),
@@ -90,7 +91,7 @@ export class ListenerMedia {
       badFrames: this.#framesBad,
       decodeErrors: this.#decoder.errors,
       maxAgeMs: maxAge,
-      ageP50: this.#age.quantile(0.5),
+      ageP50: p50,
       decodeMax: this.#decoder.takeMaxLag(),
       decodeUnmatched: this.#decoder.unmatched,
     };
