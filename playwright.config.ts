@@ -1,10 +1,28 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tests/support/chromium.js';
+import { coturnCommand, turnUrl } from './tests/support/turn.js';
 
 const port = Number(process.env.E2E_PORT ?? 18931);
+/** A second server, with a TURN relay, for the network tests. */
+const netPort = port + 1;
+// Set once in the main process; the test workers inherit them (network.spec.ts reads them).
+process.env.E2E_TURN_PORT ??= String(port + 3);
+process.env.E2E_TURN_SECRET ??= randomBytes(24).toString('base64url');
+const turnPort = Number(process.env.E2E_TURN_PORT);
+const turnSecret = process.env.E2E_TURN_SECRET;
+
+const serverEnv = (p: number) => ({
+  HOST: '127.0.0.1',
+  HTTP_PORT: String(p),
+  HTTPS_PORT: 'off',
+  DATA_DIR: mkdtempSync(path.join(tmpdir(), 'jamsesh-e2e-')),
+  HOST_GRACE_MS: '8000',
+  LOG_LEVEL: 'warn',
+});
 
 /**
  * End-to-end tests: Debian's Chromium (never a downloaded browser) against the built app served by
@@ -33,21 +51,42 @@ export default defineConfig({
     { name: 'rooms', testMatch: 'jam.spec.ts' },
     { name: 'files', testMatch: 'files.spec.ts' },
     { name: 'sync', testMatch: 'sync.spec.ts' },
+    { name: 'network', testMatch: 'network.spec.ts', use: { baseURL: `http://127.0.0.1:${netPort}` } },
   ],
-  webServer: {
-    command: 'node dist/node/server/main.js',
-    url: `http://127.0.0.1:${port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 30_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: {
-      HOST: '127.0.0.1',
-      HTTP_PORT: String(port),
-      HTTPS_PORT: 'off',
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'jamsesh-e2e-')),
-      HOST_GRACE_MS: '8000',
-      LOG_LEVEL: 'warn',
+  webServer: [
+    {
+      command: 'node dist/node/server/main.js',
+      url: `http://127.0.0.1:${port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: serverEnv(port),
     },
-  },
+    // A real coturn on loopback (tests/support/turn.ts), and a server that mints credentials for it.
+    {
+      command: coturnCommand({
+        port: turnPort,
+        secret: turnSecret,
+        minPort: 49160,
+        maxPort: 49260,
+        dir: mkdtempSync(path.join(tmpdir(), 'jamsesh-turn-')),
+      }),
+      port: turnPort,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      // coturn reports every IPv6 socket it cannot open on this loopback-only setup.
+      stderr: 'ignore',
+    },
+    {
+      command: 'node dist/node/server/main.js',
+      url: `http://127.0.0.1:${netPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: { ...serverEnv(netPort), TURN_URLS: turnUrl(turnPort), TURN_SECRET: turnSecret, TURN_TTL: '600' },
+    },
+  ],
 });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { type Browser, type BrowserContext, chromium, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../tests/support/chromium.js';
-import { sleep } from './wait.js';
+import { sleep, until } from './wait.js';
 
 export interface BenchBrowser {
   browser: Browser;
@@ -237,4 +237,28 @@ export async function measureWindow<T>(opts: {
   const mainPct = await opts.main.stop();
   const after = await opts.read();
   return { from, before, after, processPct, mainPct, wallSec: (performance.now() - wallFrom) / 1000 };
+}
+
+/** The room code a page shows, once it shows one. */
+export async function roomCode(page: Page): Promise<string> {
+  const el = page.getByTestId('room-code');
+  await el.waitFor({ state: 'visible', timeout: 30_000 });
+  const seen = { code: '' };
+  await until(
+    async () => {
+      seen.code = (await el.getAttribute('data-code')) ?? '';
+      return /^[0-9A-Z]{6}$/.test(seen.code);
+    },
+    30_000,
+    'room code',
+  );
+  return seen.code;
+}
+
+/** Hosts a jam from this page through the UI (as a person would) and returns the room code. */
+export async function hostRoom(page: Page, name: string): Promise<string> {
+  await page.goto('/');
+  await page.getByTestId('name-input').fill(name);
+  await page.getByTestId('host-button').click();
+  return roomCode(page);
 }

@@ -1,5 +1,14 @@
 import type { Browser, Page } from '@playwright/test';
-import { closePeers, MainThreadCpu, measureWindow, newPeer, type Peer, rendererOf } from './browser.js';
+import {
+  closePeers,
+  hostRoom,
+  MainThreadCpu,
+  measureWindow,
+  newPeer,
+  type Peer,
+  rendererOf,
+  roomCode,
+} from './browser.js';
 import { hooks, type LinkBytes, type Snapshot } from './hooks.js';
 import type { Glitches, JoinResult, RunResult } from './result.js';
 import { firstInStep, matchExpected, median, spreadByPeriod, summarize } from './stats.js';
@@ -40,10 +49,7 @@ export async function runEngine(run: EngineRun): Promise<RunResult> {
     // The host makes the room.
     const host = await newPeer(run.browser, 'Host', run.baseURL);
     peers.push(host);
-    await host.page.goto('/');
-    await host.page.getByTestId('name-input').fill('Host');
-    await host.page.getByTestId('host-button').click();
-    const code = await roomCode(host.page);
+    const code = await hostRoom(host.page, 'Host');
     if (query) {
       // The app drops the query when it moves to /join/CODE after "Host a Jam", before its audio
       // starts; reloading the room's own address with it keeps it (the host resumes its place).
@@ -218,21 +224,6 @@ export async function runEngine(run: EngineRun): Promise<RunResult> {
     await trace?.stop();
     await closePeers(peers);
   }
-}
-
-async function roomCode(page: Page): Promise<string> {
-  const el = page.getByTestId('room-code');
-  await el.waitFor({ state: 'visible', timeout: 30_000 });
-  const seen = { code: '' };
-  await until(
-    async () => {
-      seen.code = (await el.getAttribute('data-code')) ?? '';
-      return /^[0-9A-Z]{6}$/.test(seen.code);
-    },
-    30_000,
-    'room code',
-  );
-  return seen.code;
 }
 
 /**

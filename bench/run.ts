@@ -3,7 +3,11 @@
  * Chromium on this machine. Prints a table, the comparison and the issue's targets (PASS/MISS).
  *
  *   npm run bench -- [--listeners 2..5 (3)] [--seconds 30..60 (40)] [--jbt ms (300)]
- *                    [--runs live,party,playback,webrtc-jbt,webrtc-default] [--verbose] [--dump file.json]
+ *                    [--runs live,party,playback,webrtc-jbt,webrtc-default,net-clean,net-loss2,net-loss10,net-cap500,net-reorder]
+ *                    [--verbose] [--dump file.json]
+ *
+ * The net-* runs (the network section) put one listener behind the impairment relay (src/netem) in
+ * front of a real coturn, which the benchmark starts on loopback.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,13 +16,16 @@ import { fileURLToPath } from 'node:url';
 import { runBaseline } from './baseline.js';
 import { type BenchBrowser, launchBrowser } from './browser.js';
 import { runEngine } from './engine.js';
+import { type NetworkCondition, type NetworkResult, networkTable, runNetwork } from './network.js';
 import { comparisons, METHOD, table, targets } from './report.js';
 import type { RunResult } from './result.js';
 import { type BenchServer, startServer } from './server.js';
+import { type BenchTurn, startTurn } from './turn.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SETTLE_MS = 10_000;
-const ALL_RUNS = ['live', 'party', 'playback', 'webrtc-jbt', 'webrtc-default'] as const;
+const NET_RUNS = ['net-clean', 'net-loss2', 'net-loss10', 'net-cap500', 'net-reorder'] as const;
+const ALL_RUNS = ['live', 'party', 'playback', 'webrtc-jbt', 'webrtc-default', ...NET_RUNS] as const;
 type RunName = (typeof ALL_RUNS)[number];
 
 interface Options {
@@ -76,10 +83,14 @@ function log(line: string): void {
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   let server: BenchServer | null = null;
+  let netServer: BenchServer | null = null;
+  let turn: BenchTurn | null = null;
   let browser: BenchBrowser | null = null;
   const cleanup = async () => {
     await browser?.close();
     await server?.stop();
+    await netServer?.stop();
+    await turn?.stop();
   };
   // The benchmark stops by itself: every wait is bounded, and this is the last resort.
   const budgetMs = 120_000 + options.runs.length * (options.seconds * 1000 + SETTLE_MS + 180_000);
@@ -95,6 +106,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   const results: RunResult[] = [];
+  const netResults: NetworkResult[] = [];
   const failures: string[] = [];
   try {
     server = await startServer(ROOT);
@@ -114,6 +126,28 @@ async function main(): Promise<number> {
       const runLog = (line: string) => log(`${name}: ${line}`);
       runLog('starting');
       try {
+        if ((NET_RUNS as readonly string[]).includes(name)) {
+          if (!turn || !netServer) {
+            turn = await startTurn();
+            netServer = await startServer(ROOT, turn.env);
+            log(`coturn on 127.0.0.1:${turn.port}; server with TURN at ${netServer.url}`);
+          }
+          netResults.push(
+            await runNetwork({
+              condition: name.slice(4) as NetworkCondition,
+              mode: 'party',
+              seconds: options.seconds,
+              settleMs: SETTLE_MS,
+              browser: browser.browser,
+              baseURL: netServer.url,
+              turnPort: turn.port,
+              log: runLog,
+            }),
+          );
+          runLog('done');
+          await new Promise((r) => setTimeout(r, 2000));
+          continue;
+        }
         const result =
           name === 'live'
             ? await runEngine({ ...common, mode: 'live', latency: 'interactive', log: runLog })
@@ -156,12 +190,13 @@ async function main(): Promise<number> {
     );
   }
   if (results.some((r) => r.kind === 'jamsesh')) out.push("Targets (the issue's)", ...targets(results), '');
+  if (netResults.length > 0) out.push(...networkTable(netResults), '');
   const notes = results.flatMap((r) => r.notes.map((n) => `  ${r.column}: ${n}`));
   if (notes.length > 0) out.push('Notes', ...notes, '');
   if (failures.length > 0) out.push('Runs that failed', ...failures.map((f) => `  ${f}`), '');
   out.push(...METHOD);
   if (options.dump) {
-    writeFileSync(options.dump, JSON.stringify(results, null, 1));
+    writeFileSync(options.dump, JSON.stringify({ results, network: netResults }, null, 1));
     out.push('', `Raw measurements written to ${options.dump}`);
   }
   process.stdout.write(`${out.join('\n')}\n`);

@@ -17,7 +17,7 @@ const START_TIMEOUT_MS = 20_000;
  * Starts `node dist/node/server/main.js` with HTTPS off on 127.0.0.1, port 0 (the server picks a
  * free one and prints it on its `JAMSESH_LISTENING` line, which is made for this).
  */
-export async function startServer(root: string): Promise<BenchServer> {
+export async function startServer(root: string, extraEnv: Record<string, string> = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'jamsesh-bench-'));
   const child = spawn(process.execPath, [path.join(root, 'dist/node/server/main.js')], {
     cwd: root,
@@ -30,6 +30,7 @@ export async function startServer(root: string): Promise<BenchServer> {
       LOG_LEVEL: 'warn',
       // The late joiner and the host's reload (for ?latency=) must not be slowed down or lose places.
       HOST_GRACE_MS: '30000',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

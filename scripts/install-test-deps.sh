@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need that npm cannot bring: Debian's Chromium (the E2E browser; the
-# tests never download one). Does nothing when it is already there. Uses sudo when not root.
+# tests never download one) and coturn (the real TURN relay the network tests start on loopback).
+# Does nothing when they are already there. Uses sudo when not root.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v turnserver >/dev/null 2>&1 || need+=(coturn)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "Test dependencies present (chromium)."
+  echo "Test dependencies present (chromium, coturn)."
   exit 0
 fi
 as_root=()

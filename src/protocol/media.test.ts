@@ -3,10 +3,13 @@ import {
   AUDIO_HEADER_BYTES,
   decodeAudioFrame,
   decodeClockMessage,
+  decodeNack,
   encodeAudioFrame,
   encodeClockProbe,
   encodeClockReply,
+  encodeNack,
   FLAG_DISCONTINUITY,
+  MAX_NACK_SEQS,
   parseHostControl,
   parseListenerControl,
 } from './media.js';
@@ -99,6 +102,32 @@ describe('clock messages', () => {
   it('reject truncated or padded messages', () => {
     expect(decodeClockMessage(encodeClockReply(1, 2, 3).slice(0, 24)).ok).toBe(false);
     expect(decodeClockMessage(new ArrayBuffer(20)).ok).toBe(false);
+  });
+});
+
+describe('NACKs (a listener asks for lost frames again)', () => {
+  it('carry a stream and the frames it lacks', () => {
+    expect(decodeNack(encodeNack({ streamId: 70_000, seqs: [5, 4_000_000_000] }))).toEqual({
+      ok: true,
+      value: { streamId: 70_000 & 0xffff, seqs: [5, 4_000_000_000] },
+    });
+  });
+
+  it('ask for at most MAX_NACK_SEQS frames at once', () => {
+    const many = [...Array(200).keys()];
+    const parsed = decodeNack(encodeNack({ streamId: 1, seqs: many }));
+    expect(parsed.ok && parsed.value.seqs).toEqual(many.slice(0, MAX_NACK_SEQS));
+  });
+
+  it('reject anything else: empty, truncated, padded, or another kind', () => {
+    const good = encodeNack({ streamId: 1, seqs: [1, 2] });
+    expect(decodeNack(good.slice(0, 8)).ok).toBe(false);
+    expect(decodeNack(new ArrayBuffer(4)).ok).toBe(false);
+    const padded = new Uint8Array(16);
+    padded.set(new Uint8Array(good));
+    expect(decodeNack(padded.buffer).ok).toBe(false);
+    expect(decodeNack(encodeClockProbe(1)).ok).toBe(false);
+    expect(decodeNack(encodeAudioFrame(frame)).ok).toBe(false);
   });
 });
 

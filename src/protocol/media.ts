@@ -82,6 +82,8 @@ export const ListenerControl = z.discriminatedUnion('type', [
     needMs: z.number().min(0).max(60_000),
     lateByMs: z.number().min(0).max(600_000).optional(),
   }),
+  /** The listener changed how it connects (e.g. relay only): the host opens a new connection to it. */
+  z.object({ type: z.literal('reconnect') }),
 ]);
 export type ListenerControl = z.infer<typeof ListenerControl>;
 

@@ -1,13 +1,15 @@
 /**
  * The media protocol between the host and each listener, over one WebRTC peer connection:
  *
- * - `audio` data channel (unordered, no retransmits): binary audio frames, see `encodeAudioFrame`.
+ * - `audio` data channel (unordered, no retransmits): binary audio frames, see `encodeAudioFrame`;
+ *   the other way, a listener's NACKs (`encodeNack`), answered by resending frames in time to play.
  * - `clock` data channel (unordered, no retransmits): binary clock probes and replies.
  * - `control` data channel (reliable, ordered): JSON `HostControl` / `ListenerControl` messages.
  *
- * Unreliable channels for audio and clock because a late frame is worse than a lost one (the playout
- * conceals a loss; a retransmitted frame arrives after its time) and a retransmitted clock probe only
- * measures the retransmission. docs/sync.md describes the timeline these stamps live on.
+ * Unreliable channels for audio and clock because a late frame is worse than a lost one: SCTP would
+ * hold every later frame behind a retransmission and retry on its own timers, long after the frame's
+ * time. The listener asks for a lost frame itself, only while a resend can still play (FrameOrder).
+ * A retransmitted clock probe would only measure the retransmission. docs/sync.md describes the timeline these stamps live on.
  */
 // This part has no dependencies, so the audio worklets can import it without pulling in zod.
 
@@ -37,9 +39,11 @@ export const AUDIO_HEADER_BYTES = 20;
 const MAX_OPUS_BYTES = 1275 * 3;
 
 export const FLAG_DISCONTINUITY = 1;
+/** A frame sent again because a listener asked (NACK): its age says nothing about the path's delay. */
+export const FLAG_RESENT = 2;
 
 export interface AudioFrame {
-  /** Bit 0: first frame after a discontinuity (seek, source switch, encoder restart). */
+  /** FLAG_DISCONTINUITY: first frame after a seek, source switch or encoder restart. FLAG_RESENT. */
   flags: number;
   /** Changes whenever the host restarts its encoder; a listener resets its decoder on a change. */
   streamId: number;
@@ -137,4 +141,42 @@ export function decodeClockMessage(data: ArrayBuffer): MediaParse<ClockMessage> 
     return { ok: true, value: { kind: 'reply', t0, t1, t2 } };
   }
   return { ok: false, reason: 'not a clock message' };
+}
+
+const KIND_NACK = 4;
+/** Frames one NACK may ask for (a burst longer than this is asked for in several). */
+export const MAX_NACK_SEQS = 64;
+
+export interface Nack {
+  streamId: number;
+  seqs: number[];
+}
+
+/**
+ * Listener -> host, on the audio channel: "send these frames of this stream again". The host keeps
+ * the last few seconds of frames and resends those it still has, within a per-listener budget.
+ * Layout: kind u8, count u8, streamId u16, then count x seq u32 (little-endian).
+ */
+export function encodeNack(nack: Nack): ArrayBuffer {
+  const seqs = nack.seqs.slice(0, MAX_NACK_SEQS);
+  const buf = new ArrayBuffer(4 + 4 * seqs.length);
+  const view = new DataView(buf);
+  view.setUint8(0, KIND_NACK);
+  view.setUint8(1, seqs.length);
+  view.setUint16(2, nack.streamId & 0xffff, true);
+  for (const [i, s] of seqs.entries()) view.setUint32(4 + 4 * i, s >>> 0, true);
+  return buf;
+}
+
+export function decodeNack(data: ArrayBuffer): MediaParse<Nack> {
+  if (!(data instanceof ArrayBuffer) || data.byteLength < 8) return { ok: false, reason: 'too short' };
+  const view = new DataView(data);
+  const count = view.getUint8(1);
+  if (view.getUint8(0) !== KIND_NACK) return { ok: false, reason: 'not a nack' };
+  if (count === 0 || count > MAX_NACK_SEQS || data.byteLength !== 4 + 4 * count) {
+    return { ok: false, reason: 'bad length' };
+  }
+  const seqs: number[] = [];
+  for (let i = 0; i < count; i++) seqs.push(view.getUint32(4 + 4 * i, true));
+  return { ok: true, value: { streamId: view.getUint16(2, true), seqs } };
 }

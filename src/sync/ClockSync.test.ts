@@ -186,6 +186,17 @@ describe('ClockSync, one exchange at a time', () => {
     }
   });
 
+  it('is ready across the internet too: a long round trip widens the bound, it does not stop playback', () => {
+    const sync = new ClockSync();
+    for (let i = 0; i < 10; i++) sync.add(exchange(T0 + i * 100, 500, 180));
+    expect(sync.ready).toBe(true);
+    expect(sync.estimate()?.uncertainty).toBeGreaterThanOrEqual(90);
+    // A bound of seconds (a stall) is not believed.
+    const stalled = new ClockSync();
+    for (let i = 0; i < 10; i++) stalled.add(exchange(T0 + i * 100, 500, 2500));
+    expect(stalled.ready).toBe(false);
+  });
+
   it('reset() forgets every sample, e.g. after the host reconnects', () => {
     const sync = new ClockSync();
     for (let i = 0; i < 10; i++) sync.add(exchange(T0 + i * 100, 500, 1));

@@ -84,8 +84,10 @@ export interface ClockSyncOptions {
   readyMinSamples?: number;
   /**
    * `ready` needs `uncertainty` at most this (ms). The bound is worst-case (all of the round trip on
-   * one side); 10 ms lets Wi-Fi (bound ~5 ms, measured error ~0.5 ms) play, and keeps a path with a
-   * 20 ms+ round trip from claiming sync. Default 10.
+   * one side) and is shown to the user beside the sync state; it does not stop a device from
+   * playing: across the internet (round trips of 50-300 ms) the estimate is still the best there is,
+   * and paths are rarely that lopsided. Only a bound beyond any plausible path (a clock read through
+   * a stall of seconds) keeps the estimate from being used. Default 1000.
    */
   readyMaxUncertaintyMs?: number;
   /** Probe interval (ms) until ready and fastUntilSamples are in, or while a step is suspected. 100. */
@@ -132,7 +134,7 @@ const DEFAULTS: Required<ClockSyncOptions> = {
   stepConfirmSamples: 3,
   stepWindowMs: 10_000,
   readyMinSamples: 8,
-  readyMaxUncertaintyMs: 10,
+  readyMaxUncertaintyMs: 1000,
   fastProbeMs: 100,
   fastUntilSamples: 30,
   slowProbeMs: 500,

@@ -24,6 +24,19 @@ describe('DelayPolicy', () => {
     expect(p.update(3300, [80], true)).toBe(110);
   });
 
+  it('in party mode rides out a need that creeps up a little (its reserve covers it), not a real rise', () => {
+    const p = new DelayPolicy({ mode: 'party' });
+    expect(p.update(0, [600])).toBe(1000);
+    // 1015 and 1090: within 10 % of the delay, still half the need again in reserve.
+    expect(p.update(1000, [610])).toBe(1000);
+    expect(p.update(2000, [660])).toBe(1000);
+    expect(p.update(3000, [700])).toBe(1150);
+    // Late frames are another matter: they are heard.
+    const q = new DelayPolicy({ mode: 'party' });
+    q.update(0, [600]);
+    expect(q.update(1000, [605], true)).toBe(1010);
+  });
+
   it('comes down only after the need has stayed lower for a while', () => {
     const p = new DelayPolicy({ mode: 'live', lowerAfterMs: 20_000 });
     p.update(0, [100]);

@@ -33,6 +33,13 @@ const PARTY_MARGIN_MS = 100;
 const PARTY_FLOOR_MS = 250;
 /** Changes smaller than this are not worth a re-sync. */
 const MIN_CHANGE_MS = 5;
+/**
+ * Party's D already holds half the need again in reserve, so a need that grows a little is still
+ * covered: D goes up only when the target passes it by this share. Every change of D moves every
+ * device's playout (a re-sync, a pause when it grows); on a jittery path the need creeps up by a
+ * few ms at a time, and following each step re-synced the whole room every few seconds.
+ */
+const PARTY_RAISE_SHARE = 0.1;
 
 export class DelayPolicy {
   #mode: SyncMode;
@@ -85,8 +92,11 @@ export class DelayPolicy {
       target = Math.max(target, Math.min(this.#ceiling(), this.#delay + LIVE_MARGIN_MS));
       this.#lastBump = now;
     }
-    if (target > this.#delay) {
+    const covered = this.#mode === 'party' && !lateFrames && target <= this.#delay * (1 + PARTY_RAISE_SHARE);
+    if (target > this.#delay && !covered) {
       this.#delay = Math.min(this.#maxDelayMs, target);
+      this.#lowSince = null;
+    } else if (target > this.#delay) {
       this.#lowSince = null;
     } else if (this.#delay - target >= MIN_CHANGE_MS) {
       this.#lowSince ??= now;

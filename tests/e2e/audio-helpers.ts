@@ -28,6 +28,23 @@ export function compareClicks(
   return { listenerSpread, toHost };
 }
 
+/**
+ * Per listener, the median signed distance (ms) from each of its clicks to the host device's same
+ * click: + plays later than the host. A whole device displaced shows here, where the spread hides it.
+ */
+export function offsetsToHost(clicks: number[][], periodMs: number): number[] {
+  const host = clicks[0] ?? [];
+  return clicks.slice(1).map((c) => {
+    const d = c
+      .map((t) => {
+        const h = host.find((x) => Math.abs(x - t) < periodMs / 2);
+        return h === undefined ? Number.NaN : t - h;
+      })
+      .filter((x) => !Number.isNaN(x));
+    return quantile(d, 0.5);
+  });
+}
+
 /** A 16-bit stereo WAV of `seconds` with a sharp click every `periodSec` (the same shape as the app's click track). */
 export function clickWav(seconds: number, periodSec = 0.5, rate = 48_000): Buffer {
   const frames = Math.round(seconds * rate);

@@ -15,6 +15,7 @@ export const hooks = (page: Page) => ({
   inSyncAt: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.inSyncAt()),
   milestones: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.milestones()),
   linkStats: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.linkStats()),
+  routes: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.routes()),
   now: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.now()),
   snapshot: <S = Record<string, unknown>>() =>
     page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.snapshot()) as Promise<S>,

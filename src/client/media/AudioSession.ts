@@ -1,4 +1,4 @@
-import type { Member, Role, SignalPayload } from '../../protocol/index.js';
+import type { IceServer, Member, Role, SignalPayload } from '../../protocol/index.js';
 import type { NowPlaying, SourceKind, SyncMode, SyncStatus } from '../../protocol/media.js';
 import type { SignalingClient } from '../net/SignalingClient.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
@@ -6,6 +6,7 @@ import type { AppState, JamClient } from '../state/JamClient.js';
 import { FileQueue } from './FileQueue.js';
 import { HostEngine } from './HostEngine.js';
 import { ListenerEngine } from './ListenerEngine.js';
+import { hasTurn, type IceOptions } from './PeerLink.js';
 import { Player } from './Player.js';
 import { captureMic, captureTab, clickTrack, type Source } from './Sources.js';
 
@@ -32,6 +33,13 @@ export interface AudioState {
   source: SourceKind;
   /** Listener: the state of the connection to the host. */
   link: string;
+  /**
+   * Connect only through the server's TURN relay: the other devices never learn this one's
+   * addresses (remembered per device). Needs a relay on the server (`relayAvailable`).
+   */
+  relayOnly: boolean;
+  /** The server offers a TURN relay in this room. */
+  relayAvailable: boolean;
 }
 
 export interface AudioSessionEvents {
@@ -40,6 +48,7 @@ export interface AudioSessionEvents {
 
 const OFFSET_KEY = 'jamsesh.outputOffsetMs';
 const VOLUME_KEY = 'jamsesh.volume';
+const RELAY_KEY = 'jamsesh.relayOnly';
 const STATUS_EVERY_MS = 1000;
 
 /**
@@ -60,7 +69,10 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     offsetMs: readNumber(OFFSET_KEY, 0),
     source: 'none',
     link: 'none',
+    relayOnly: readNumber(RELAY_KEY, 0) === 1,
+    relayAvailable: false,
   };
+  #iceServers: IceServer[] = [];
   #player: Player | null = null;
   #playerPromise: Promise<Player | null> | null = null;
   #host: HostEngine | null = null;
@@ -133,6 +145,18 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     this.#host?.setOffset(ms);
     this.#listener?.setOffset(ms);
     this.#set({ offsetMs: ms });
+  }
+
+  /** Connect through the TURN relay only (hides this device's addresses), or not; the links reconnect. */
+  setRelayOnly(relayOnly: boolean): void {
+    writeNumber(RELAY_KEY, relayOnly ? 1 : 0);
+    this.#set({ relayOnly });
+    this.#host?.applyIce();
+    this.#listener?.applyIce();
+  }
+
+  #ice(): IceOptions {
+    return { servers: this.#iceServers, relayOnly: this.#state.relayOnly };
   }
 
   level(): number {
@@ -212,6 +236,11 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       this.#roomCode = room.room.code;
       this.#set({ role: room.self.role });
     }
+    if (this.#iceServers !== room.iceServers) {
+      // Fresh TURN credentials come with every (re)join: new connections use the latest.
+      this.#iceServers = room.iceServers;
+      this.#set({ relayAvailable: hasTurn(room.iceServers) });
+    }
     const player = this.#player;
     if (!player) {
       void this.#ensurePlayer().then(() => this.#sync(this.jam.state));
@@ -222,7 +251,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     };
     if (room.self.role === 'host') {
       if (!this.#host) {
-        const host = new HostEngine(player, room.self.peerId, room.iceServers, sendSignal);
+        const host = new HostEngine(player, room.self.peerId, () => this.#ice(), sendSignal);
         host.setOffset(this.#state.offsetMs);
         host.on('syncTable', (syncTable) => this.#set({ syncTable }));
         host.on('session', (session) => this.#set({ session }));
@@ -234,7 +263,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       }
       this.#syncLinks(this.#host, room.members, app.live);
     } else if (!this.#listener) {
-      const listener = new ListenerEngine(player, room.room.hostId, room.iceServers, sendSignal);
+      const listener = new ListenerEngine(player, room.room.hostId, () => this.#ice(), sendSignal);
       listener.setOffset(this.#state.offsetMs);
       listener.on('syncTable', (syncTable) => this.#set({ syncTable }));
       listener.on('session', (session) => this.#set({ session }));

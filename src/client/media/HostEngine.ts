@@ -1,4 +1,4 @@
-import type { IceServer, SignalPayload } from '../../protocol/index.js';
+import type { SignalPayload } from '../../protocol/index.js';
 import {
   type HostControl,
   type NowPlaying,
@@ -9,7 +9,7 @@ import {
 import { DelayPolicy } from '../../sync/DelayPolicy.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
 import { MediaWorker } from './MediaWorker.js';
-import { PeerLink } from './PeerLink.js';
+import { type IceOptions, PeerLink } from './PeerLink.js';
 import { localNow, type Player } from './Player.js';
 import type { Source } from './Sources.js';
 import { syncStatus } from './syncStatus.js';
@@ -36,6 +36,8 @@ const LATE_FRAMES_PER_REPORT = 3;
 const LIVE_NEAR_MISS_MS = 40;
 /** A listener report older than this no longer counts towards the room delay. */
 const REPORT_STALE_MS = 5000;
+/** A listener may ask for a new connection (it changed how it connects) at most this often. */
+const RECONNECT_EVERY_MS = 5000;
 
 /**
  * The host's side of the media, on the page: the source, the peer connections and their control
@@ -63,10 +65,14 @@ export class HostEngine extends TypedEmitter<HostEvents> {
   /** Frames dropped per listener because its channel was backed up. */
   drops: Record<string, number> = {};
 
+  /** When each listener last asked for a new connection (at most one per RECONNECT_EVERY_MS). */
+  readonly #reconnectedAt = new Map<string, number>();
+
   constructor(
     readonly player: Player,
     readonly selfId: string,
-    readonly iceServers: IceServer[],
+    /** How links connect (read at each new link, so they use the latest TURN credentials). */
+    readonly ice: () => IceOptions,
     readonly sendSignal: (to: string, payload: SignalPayload) => void,
   ) {
     super();
@@ -165,7 +171,7 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     const link = new PeerLink(
       peerId,
       'host',
-      this.iceServers,
+      this.ice(),
       (p) => this.sendSignal(peerId, p),
       (audio, clock) => this.#worker.handOver(peerId, audio, clock),
     );
@@ -179,6 +185,13 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     });
     link.on('control', (text) => {
       const parsed = parseListenerControl(text);
+      if (parsed.ok && parsed.value.type === 'reconnect') {
+        const now = localNow();
+        if (now - (this.#reconnectedAt.get(peerId) ?? Number.NEGATIVE_INFINITY) >= RECONNECT_EVERY_MS) {
+          this.#reconnectedAt.set(peerId, now);
+          queueMicrotask(() => this.addListener(peerId));
+        }
+      }
       if (parsed.ok && parsed.value.type === 'report') {
         const previous = this.#reports.get(peerId);
         const status = parsed.value.status;
@@ -204,11 +217,17 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     this.#emitLinks();
   }
 
+  /** The ICE settings changed (relay only, or not): every listener gets a new connection with them. */
+  applyIce(): void {
+    for (const peerId of [...this.links.keys()]) this.addListener(peerId);
+  }
+
   removeListener(peerId: string): void {
     this.links.get(peerId)?.close();
     this.links.delete(peerId);
     this.#worker.post({ type: 'unwire', peerId });
     this.#reports.delete(peerId);
+    this.#reconnectedAt.delete(peerId);
     this.#emitLinks();
   }
 

@@ -1,4 +1,4 @@
-import type { IceServer, SignalPayload } from '../../protocol/index.js';
+import type { SignalPayload } from '../../protocol/index.js';
 import {
   type HostControl,
   type ListenerControl,
@@ -8,9 +8,10 @@ import {
   type SyncStatus,
 } from '../../protocol/media.js';
 import type { ClockEstimate } from '../../sync/ClockSync.js';
+import type { FrameOrderCounters } from '../../sync/FrameOrder.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
 import { MediaWorker } from './MediaWorker.js';
-import { PeerLink } from './PeerLink.js';
+import { type IceOptions, PeerLink } from './PeerLink.js';
 import type { Player } from './Player.js';
 import { syncStatus } from './syncStatus.js';
 import type { FromWorker } from './worker/messages.js';
@@ -49,7 +50,8 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
   constructor(
     readonly player: Player,
     readonly hostId: string,
-    readonly iceServers: IceServer[],
+    /** How links connect (read at each new link, so they use the latest TURN credentials). */
+    readonly ice: () => IceOptions,
     readonly sendSignal: (to: string, payload: SignalPayload) => void,
   ) {
     super();
@@ -80,6 +82,11 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
     void this.#link?.handleSignal(payload);
   }
 
+  /** The connection to the host, if any (tests read its route). */
+  get peerConnection(): RTCPeerConnection | null {
+    return this.#link?.pc ?? null;
+  }
+
   /** The host's clock as this device knows it (null until the first exchanges). */
   get clock(): ClockEstimate | null {
     return this.#state?.clock ?? null;
@@ -97,6 +104,16 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
   /** The delay this device needs: how old frames are when they arrive, plus render lead, plus decoding. */
   needMs(): number {
     return this.#state?.needMs ?? 0;
+  }
+
+  /** Decoder outputs of an unexpected length or timestamp (diagnostics). */
+  get decodeOdd(): number {
+    return this.#state?.decodeOdd ?? 0;
+  }
+
+  /** Loss recovery so far: frames missing, recovered, given up, NACKs sent (null before the first report). */
+  get recovery(): FrameOrderCounters | null {
+    return this.#state?.recovery ?? null;
   }
 
   /** Median frame age at arrival over the last 5 s (ms; diagnostics). */
@@ -123,6 +140,11 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
     this.#worker.post({ type: 'offset', offsetMs });
   }
 
+  /** The ICE settings changed (relay only, or not): the host is asked for a new connection. */
+  applyIce(): void {
+    this.#link?.sendControl(JSON.stringify({ type: 'reconnect' } satisfies ListenerControl));
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -147,7 +169,7 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
     const link = new PeerLink(
       this.hostId,
       'listener',
-      this.iceServers,
+      this.ice(),
       (p) => this.sendSignal(this.hostId, p),
       (audio, clock) => this.#worker.handOver(this.hostId, audio, clock),
       linkId,

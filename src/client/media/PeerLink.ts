@@ -13,6 +13,30 @@ export interface PeerLinkEvents {
   control: string;
 }
 
+/**
+ * How a link finds its way. `relayOnly`: only through the server's TURN relay (the device's own
+ * addresses are never offered to the other side; needs a TURN server in `servers`). Fixed for the
+ * life of a connection: Chromium does not apply a changed iceTransportPolicy to an existing one,
+ * not even after an ICE restart (checked here), so a change means a new connection.
+ */
+export interface IceOptions {
+  servers: IceServer[];
+  relayOnly: boolean;
+}
+
+/** Whether these ICE servers include a TURN relay (relay-only links need one). */
+export function hasTurn(servers: IceServer[]): boolean {
+  return servers.some((s) => s.urls.some((u) => /^turns?:/.test(u)));
+}
+
+function rtcConfiguration(ice: IceOptions): RTCConfiguration {
+  return {
+    iceServers: ice.servers,
+    bundlePolicy: 'max-bundle',
+    iceTransportPolicy: ice.relayOnly && hasTurn(ice.servers) ? 'relay' : 'all',
+  };
+}
+
 /** Takes a link's audio and clock channels at birth (the media worker: MediaWorker.handOver). */
 export type HandOver = (audio: RTCDataChannel, clock: RTCDataChannel) => void;
 
@@ -38,7 +62,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   constructor(
     readonly peerId: string,
     readonly role: LinkRole,
-    iceServers: IceServer[],
+    ice: IceOptions,
     sendSignal: (payload: SignalPayload) => void,
     handOver: HandOver,
     linkId?: string,
@@ -46,7 +70,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     super();
     this.linkId = linkId ?? Math.random().toString(36).slice(2, 12);
     this.#send = (payload) => sendSignal({ ...payload, link: this.linkId });
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle' });
+    this.pc = new RTCPeerConnection(rtcConfiguration(ice));
     const audio = this.pc.createDataChannel(AUDIO_CHANNEL, {
       negotiated: true,
       id: 0,
@@ -87,7 +111,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     this.pc.onconnectionstatechange = () => {
       const state = this.pc.connectionState;
       this.emit('state', state);
-      if (state === 'failed' && this.role === 'host') void this.#offer(true);
+      if (state === 'failed') this.restartIce();
       if (state === 'closed') this.close();
     };
     if (role === 'host') void this.#offer(false);
@@ -119,6 +143,11 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     } catch (err) {
       console.warn('peer link: signaling step failed', err);
     }
+  }
+
+  /** Host: a new offer with fresh ICE credentials (a path that failed, or new ICE settings). */
+  restartIce(): void {
+    if (this.role === 'host' && !this.#closed) void this.#offer(true);
   }
 
   sendControl(text: string): void {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../common/seededRandom.js';
 import {
   cleanText,
   MAX_TAG_TEXT,
@@ -398,18 +399,6 @@ describe('file names', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-/** mulberry32: a small seeded generator, so a failing fuzz case can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function expectSane(tags: Tags): void {
   for (const v of [tags.title, tags.artist]) {
     if (v === undefined) continue;
@@ -444,7 +433,7 @@ describe('garbage in', () => {
   };
 
   it('never throws on random bytes, bare or behind a real magic number', () => {
-    const rnd = random(1);
+    const rnd = seededRandom(1);
     const magics = [
       '',
       'ID3\u0003\u0000\u0000',
@@ -472,7 +461,7 @@ describe('garbage in', () => {
   });
 
   it('never throws when bytes of a valid header are changed', () => {
-    const rnd = random(2);
+    const rnd = seededRandom(2);
     for (const [name, file] of Object.entries(valid)) {
       for (let i = 0; i < 1500; i++) {
         const mutated = file.slice();

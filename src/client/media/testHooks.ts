@@ -1,5 +1,5 @@
 import type { AudioSession } from './AudioSession.js';
-import type { LinkBytes, SourceClick, TestHooks } from './testHooksApi.js';
+import type { IceRoute, LinkBytes, SourceClick, TestHooks } from './testHooksApi.js';
 import { localNow } from './worker/clock.js';
 
 /** Polls `get` every 100 ms for up to 10 s. */
@@ -83,6 +83,31 @@ export function installTestHooks(audio: AudioSession): void {
         }),
       );
     },
+    async routes() {
+      const pcs = audio.host
+        ? [...audio.host.links.values()].map((l) => l.pc)
+        : [audio.listener?.peerConnection].filter((pc) => pc !== null && pc !== undefined);
+      const routes: IceRoute[] = [];
+      for (const pc of pcs) {
+        const stats = new Map<string, Record<string, unknown>>();
+        (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+          stats.set(s.id as string, s);
+        });
+        for (const t of stats.values()) {
+          if (t.type !== 'transport' || typeof t.selectedCandidatePairId !== 'string') continue;
+          const pair = stats.get(t.selectedCandidatePairId);
+          const local = stats.get(pair?.localCandidateId as string);
+          const remote = stats.get(pair?.remoteCandidateId as string);
+          if (!local || !remote) continue;
+          routes.push({
+            localType: String(local.candidateType),
+            remoteType: String(remote.candidateType),
+            localAddress: `${String(local.address)}:${String(local.port)}`,
+          });
+        }
+      }
+      return routes;
+    },
     now: localNow,
     snapshot() {
       const player = audio.player;
@@ -113,6 +138,8 @@ export function installTestHooks(audio: AudioSession): void {
               maxAgeMs: audio.listener.takeMaxAge(),
               ageP50: audio.listener.ageP50,
               decodeMax: audio.listener.takeMaxDecode(),
+              recovery: audio.listener.recovery,
+              decodeOdd: audio.listener.decodeOdd,
             }
           : null,
       };

@@ -32,6 +32,8 @@ export interface TestHooks {
   milestones(): Record<string, number>;
   /** Host: bytes sent so far on each listener's peer connection (WebRTC getStats). */
   linkStats(): Promise<LinkBytes[]>;
+  /** The path each of this page's peer connections uses now (its selected ICE candidate pair). */
+  routes(): Promise<IceRoute[]>;
   now(): number;
   snapshot(): Record<string, unknown>;
 }
@@ -47,6 +49,14 @@ export interface LinkBytes {
   transportBytesSent: number;
   /** Payload of the data channels (audio frames, clock probes, control). */
   dataChannelBytesSent: number;
+}
+
+export interface IceRoute {
+  /** Candidate types: 'host', 'srflx', 'prflx' or 'relay'. */
+  localType: string;
+  remoteType: string;
+  /** The local candidate's transport address (for a relay candidate: the TURN server's relayed address). */
+  localAddress: string;
 }
 
 /** The page's global, as seen from a test. */

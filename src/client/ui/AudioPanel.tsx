@@ -72,6 +72,23 @@ export function AudioPanel({ audio, state }: { audio: AudioSession; state: Audio
           <OffsetButton key={step} step={step} audio={audio} offsetMs={state.offsetMs} />
         ))}
       </div>
+      <label class="device-row relay-only">
+        <input
+          type="checkbox"
+          data-testid="relay-only"
+          checked={state.relayOnly && state.relayAvailable}
+          disabled={!state.relayAvailable}
+          onChange={(e) => audio.setRelayOnly((e.target as HTMLInputElement).checked)}
+        />
+        <span>
+          Connect through the server's relay only
+          <span class="hint">
+            {state.relayAvailable
+              ? ' (hides this device’s IP address from the others; a little more delay)'
+              : ' (this server has no relay)'}
+          </span>
+        </span>
+      </label>
       <p class="hint" data-testid="own-sync">
         This device: {describeSync(state.own ?? undefined)}
         {state.session ? ` · room delay ${Math.round(state.session.delayMs)} ms (${state.session.mode})` : ''}

@@ -2,22 +2,14 @@
  * A seeded, deterministic simulation of a host clock and the network between a listener and the host,
  * for ClockSync's tests. No timers: simulated time jumps from event to event.
  */
+import { type Random, seededRandom } from '../../common/seededRandom.js';
 import type { ClockSample, ClockSync } from '../ClockSync.js';
 
 /** A random number in [0, 1). */
-export type Rng = () => number;
+export type Rng = Random;
 
-/** mulberry32: a tiny, fast, well-mixed 32-bit PRNG; the same seed gives the same run everywhere. */
-export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator (mulberry32) the simulations run on: the same seed gives the same run. */
+export const seededRng = seededRandom;
 
 /** Draws a non-negative delay, ms. */
 export type Jitter = (rng: Rng) => number;

@@ -1,4 +1,9 @@
-import { type AudioFrame, MEDIA_CHANNELS, MEDIA_SAMPLE_RATE } from '../../../protocol/mediaWire.js';
+import {
+  type AudioFrame,
+  FRAME_SAMPLES,
+  MEDIA_CHANNELS,
+  MEDIA_SAMPLE_RATE,
+} from '../../../protocol/mediaWire.js';
 
 /** A decoded frame: its identity and stamp (see AudioFrame) and its samples. */
 export interface DecodedFrame {
@@ -28,6 +33,11 @@ export class FrameDecoder {
   #maxLag = 0;
   /** Outputs whose timestamp named no packet in flight (dropped; diagnostics). */
   unmatched = 0;
+  /**
+   * Outputs not exactly FRAME_SAMPLES long or not on our timestamp grid (diagnostics: a decoder that
+   * trimmed its start or shifted its timeline would play the stream displaced on this device).
+   */
+  odd = 0;
   #errors = 0;
   #count = 0;
   #closed = false;
@@ -105,6 +115,7 @@ export class FrameDecoder {
     const id = this.#inFlight.get(key) as InFlight;
     this.#inFlight.delete(key);
     const length = audio.numberOfFrames;
+    if (length !== FRAME_SAMPLES || Math.abs(audio.timestamp - key) > 2) this.odd++;
     const channels: Float32Array[] = [];
     for (let ch = 0; ch < MEDIA_CHANNELS; ch++) {
       const plane = new Float32Array(length);

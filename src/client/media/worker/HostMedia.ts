@@ -2,9 +2,11 @@ import { TokenBucket } from '../../../common/TokenBucket.js';
 import {
   decodeAudioFrame,
   decodeClockMessage,
+  decodeNack,
   encodeAudioFrame,
   encodeClockReply,
   FLAG_DISCONTINUITY,
+  FLAG_RESENT,
   FRAME_MS,
   FRAME_SAMPLES,
   MEDIA_CHANNELS,
@@ -24,10 +26,18 @@ import type { Wire } from './Wire.js';
 export const DEFAULT_BITRATE = 160_000;
 /** A listener probes at most 10 times a second; a flood gets no more answers than this. */
 const PROBES_PER_SECOND = 20;
+/** Frames kept for resending (3 s: more than any room delay a resend could still help). */
+const RESEND_KEEP = 300;
+/**
+ * Resends per listener per second, at most (the stream is 100 frames/s): enough for 10-20 % loss
+ * with retries, and a listener that asks for everything cannot make the host send much more.
+ */
+const RESENDS_PER_SECOND = 40;
 
 interface Link {
   audio: Wire;
   clock: Wire;
+  resends: TokenBucket;
 }
 
 /**
@@ -52,6 +62,8 @@ export class HostMedia {
   #encoder: AudioEncoder | null = null;
   /** Frames in the encoder: stamp, epoch, and when they went in (performance.now(), diagnostics). */
   readonly #stamps = new Map<number, { t: number; epoch: number; at: number }>();
+  /** The last RESEND_KEEP packets of the current stream, by seq, marked as resent. */
+  readonly #sent = new Map<number, ArrayBuffer>();
   #streamId = Math.floor(Math.random() * 0xffff);
   #seq = 0;
   #discontinuity = true;
@@ -83,7 +95,8 @@ export class HostMedia {
 
   addLink(peerId: string, audio: Wire, clock: Wire): void {
     this.removeLink(peerId);
-    this.#links.set(peerId, { audio, clock });
+    const resends = new TokenBucket(RESENDS_PER_SECOND, RESENDS_PER_SECOND, localNow());
+    this.#links.set(peerId, { audio, clock, resends });
     const probes = new TokenBucket(PROBES_PER_SECOND, PROBES_PER_SECOND, localNow());
     clock.onMessage((data) => {
       const t1 = localNow();
@@ -92,8 +105,25 @@ export class HostMedia {
         clock.send(encodeClockReply(m.value.t0, t1, localNow()));
       }
     });
-    // Nothing a listener sends on the audio channel means anything to the host.
-    audio.onMessage(() => {});
+    // On the audio channel a listener only asks for lost frames again (NACK), within its budget.
+    audio.onMessage((data) => {
+      const m = decodeNack(data);
+      if (!m.ok || m.value.streamId !== this.#streamId) {
+        this.counters.badNacks++;
+        return;
+      }
+      const now = localNow();
+      for (const seq of m.value.seqs) {
+        const packet = this.#sent.get(seq);
+        if (!packet) continue;
+        if (!resends.take(now)) {
+          this.counters.resendsRefused++;
+          break;
+        }
+        audio.send(packet);
+        this.counters.resent++;
+      }
+    });
   }
 
   removeLink(peerId: string): void {
@@ -117,6 +147,7 @@ export class HostMedia {
       arriveP99: this.#arriveLag.quantile(0.99),
       captureSteps: this.#captureClock.steps,
       decodeMax: this.#decoder.takeMaxLag(),
+      decodeOdd: this.#decoder.odd,
 
       encodeP50,
       encodeP99,
@@ -171,6 +202,7 @@ export class HostMedia {
     this.#streamId = (this.#streamId + 1) & 0xffff;
     this.#seq = 0;
     this.#stamps.clear();
+    this.#sent.clear();
     this.#discontinuity = true;
   }
 
@@ -236,6 +268,10 @@ export class HostMedia {
       payload,
     });
     for (const link of this.#links.values()) link.audio.send(packet);
+    const resend = packet.slice(0);
+    new DataView(resend).setUint8(1, flags | FLAG_RESENT);
+    this.#sent.set(seq, resend);
+    this.#sent.delete(seq - RESEND_KEEP);
     const lag = localNow() - t;
     this.#sendLag.add(lag);
     if (lag > this.counters.maxSendLagMs) this.counters.maxSendLagMs = lag;

@@ -1,5 +1,13 @@
-import { decodeAudioFrame, decodeClockMessage, encodeClockProbe } from '../../../protocol/mediaWire.js';
+import {
+  type AudioFrame,
+  decodeAudioFrame,
+  decodeClockMessage,
+  encodeClockProbe,
+  encodeNack,
+  FLAG_RESENT,
+} from '../../../protocol/mediaWire.js';
 import { ClockSync } from '../../../sync/ClockSync.js';
+import { FrameOrder } from '../../../sync/FrameOrder.js';
 import { localNow } from './clock.js';
 import { FrameAge } from './FrameAge.js';
 import { FrameDecoder } from './FrameDecoder.js';
@@ -9,6 +17,14 @@ import type { Wire } from './Wire.js';
 
 /** Frame ages are measured from this long after the clock sync is ready. */
 const AGE_AFTER_CLOCK_MS = 2000;
+/** How often loss recovery looks at what is missing (ms). */
+const RECOVERY_EVERY_MS = 5;
+/**
+ * A frame must be decoded this long before the audio thread renders it (ms): decode, the hop to the
+ * worklet, and a margin. A missing frame is waited for until then, and asked for while a resend
+ * can still come in time.
+ */
+const DECODE_MARGIN_MS = 15;
 
 /**
  * A listener's media, in the worker: keeps the host's clock (ClockSync over the `clock` channel,
@@ -19,6 +35,10 @@ export class ListenerMedia {
   readonly clock = new ClockSync();
   readonly schedule: Schedule;
   readonly #decoder: FrameDecoder;
+  /** Frames in order for the decoder; lost ones asked for again while they can still play. */
+  readonly #order = new FrameOrder<AudioFrame>();
+  #orderStream = -1;
+  readonly #recoveryTimer: ReturnType<typeof setInterval>;
   /** Frame age at arrival (host clock now minus stamp). */
   readonly #age = new FrameAge();
   #audio: Wire | null = null;
@@ -37,6 +57,7 @@ export class ListenerMedia {
       250,
     );
     this.#decoder = new FrameDecoder((frame) => this.schedule.push(frame));
+    this.#recoveryTimer = setInterval(() => this.#recover(), RECOVERY_EVERY_MS);
   }
 
   /** The link to the host (a new one replaces the old: the host reloaded or reconnected). */
@@ -94,10 +115,13 @@ export class ListenerMedia {
       ageP50: p50,
       decodeMax: this.#decoder.takeMaxLag(),
       decodeUnmatched: this.#decoder.unmatched,
+      decodeOdd: this.#decoder.odd,
+      recovery: { ...this.#order.counters },
     };
   }
 
   close(): void {
+    clearInterval(this.#recoveryTimer);
     this.dropWires();
     this.#decoder.close();
     this.schedule.close();
@@ -124,10 +148,35 @@ export class ListenerMedia {
     else if (this.#clockReadyAt === Number.POSITIVE_INFINITY) this.#clockReadyAt = arrived;
     // Ages count once the clock has been sure for a while: the first estimates (and the frames
     // queued while the link came up) would otherwise raise everyone's delay for 20 s at each join.
-    if (this.clock.ready && arrived - this.#clockReadyAt >= AGE_AFTER_CLOCK_MS) {
+    // A resent frame's age is the recovery's, not the path's: it must not raise the room's delay.
+    const resent = (f.flags & FLAG_RESENT) !== 0;
+    if (!resent && this.clock.ready && arrived - this.#clockReadyAt >= AGE_AFTER_CLOCK_MS) {
       const age = this.clock.toHost(arrived) - f.t;
       this.#age.add(age);
     }
-    this.#decoder.decode(f);
+    if (f.streamId !== this.#orderStream) {
+      // A new stream: what the old one still held is decoded first, then the new one starts.
+      for (const old of this.#order.reset()) this.#decoder.decode(old);
+      this.#orderStream = f.streamId;
+    }
+    // The payload is a view into this message's own buffer: safe to hold until it is decoded.
+    for (const ready of this.#order.push(f.seq, f, arrived, resent)) this.#decoder.decode(ready);
+  }
+
+  /** Gives up on frames past their deadline, decodes what waited behind them, asks for lost ones. */
+  #recover(): void {
+    if (this.#order.held === 0) return;
+    const now = localNow();
+    const est = this.clock.ready ? this.clock.estimate() : null;
+    const { ready, nack } = this.#order.poll(now, (seq) => this.#deadlineOf(seq), est?.rtt ?? 0);
+    for (const f of ready) this.#decoder.decode(f);
+    if (nack.length > 0) this.#audio?.send(encodeNack({ streamId: this.#orderStream, seqs: nack }));
+  }
+
+  /** The last moment (local ms) frame `seq` can be decoded and still play on time; null if unknown. */
+  #deadlineOf(seq: number): number | null {
+    const host = this.clock.ready ? this.schedule.hostPlayTimeOf(seq) : null;
+    if (host === null) return null;
+    return this.clock.toLocal(host) - this.schedule.renderLeadMs - DECODE_MARGIN_MS;
   }
 }

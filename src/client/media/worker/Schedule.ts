@@ -95,6 +95,15 @@ export class Schedule {
     if (first) this.#sendTiming();
   }
 
+  /**
+   * When (host clock) frame `seq` of the current stream starts to leave the speaker, or null while
+   * the stream's timeline is not known yet.
+   */
+  hostPlayTimeOf(seq: number): number | null {
+    if (!this.mediaClock.ready) return null;
+    return this.mediaClock.hostTimeOf(seq * FRAME_MS - OPUS_DELAY_MS) + this.#delayMs + this.#offsetMs;
+  }
+
   flush(): void {
     this.playout.postMessage({ type: 'flush' } satisfies PlayoutIn);
   }

@@ -10,6 +10,7 @@
  */
 import type { SyncMode } from '../../../protocol/media.js';
 import type { ClockEstimate } from '../../../sync/ClockSync.js';
+import type { FrameOrderCounters } from '../../../sync/FrameOrder.js';
 import type { AffineLine } from '../../../sync/TimingLine.js';
 
 /** A data channel moved to the worker, or a port the page relays one through. */
@@ -48,6 +49,12 @@ export interface HostCounters {
   encodeErrors: number;
   unstamped: number;
   decoded: number;
+  /** Frames sent again at listeners' request (NACK). */
+  resent: number;
+  /** Resends refused: a listener asked for more than its budget. */
+  resendsRefused: number;
+  /** Messages on an audio channel that were not a NACK for the current stream. */
+  badNacks: number;
   /** Largest time from a frame's capture (its first sample produced) to its send, since the last report (ms). */
   maxSendLagMs: number;
   /** Capture to send over the last 5 s, median and 99th percentile (ms). */
@@ -61,13 +68,25 @@ export interface HostCounters {
   captureSteps?: number;
   /** Longest decode of this device's own frames since the last report (ms). */
   decodeMax?: number;
+  /** Decoder outputs of an unexpected length or timestamp (FrameDecoder.odd). */
+  decodeOdd?: number;
   /** Encode call to output over the last 5 s, median and 99th percentile (ms). */
   encodeP50?: number;
   encodeP99?: number;
 }
 
 export function emptyHostCounters(): HostCounters {
-  return { captured: 0, encoded: 0, encodeErrors: 0, unstamped: 0, decoded: 0, maxSendLagMs: 0 };
+  return {
+    captured: 0,
+    encoded: 0,
+    encodeErrors: 0,
+    unstamped: 0,
+    decoded: 0,
+    resent: 0,
+    resendsRefused: 0,
+    badNacks: 0,
+    maxSendLagMs: 0,
+  };
 }
 
 export type FromWorker =
@@ -98,6 +117,10 @@ export type FromWorker =
       decodeMax?: number;
       /** Decoder outputs that matched no packet (dropped). */
       decodeUnmatched?: number;
+      /** Decoder outputs of an unexpected length or timestamp (FrameDecoder.odd). */
+      decodeOdd?: number;
+      /** Loss recovery (FrameOrder): frames missing, recovered, given up, NACKs sent. */
+      recovery: FrameOrderCounters;
     };
 
 /** How often the worker reports its state to the page. */

@@ -1,0 +1,94 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UdpRelay } from '../../src/netem/UdpRelay.js';
+
+const open: { close(): unknown }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) await o.close();
+});
+
+/** A UDP echo server on loopback. */
+async function echoServer(): Promise<{ port: number; close(): void }> {
+  const s = createSocket('udp4');
+  s.on('message', (msg, from) => s.send(msg, from.port, from.address));
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const server = { port: s.address().port, close: () => s.close() };
+  open.push(server);
+  return server;
+}
+
+async function client(): Promise<Socket> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  open.push({ close: () => s.close() });
+  return s;
+}
+
+/** Sends `n` numbered datagrams through the relay, one every `everyMs`, and collects the echoes. */
+async function pingThrough(
+  relay: UdpRelay,
+  n: number,
+  everyMs: number,
+): Promise<{ seq: number; rtt: number }[]> {
+  const s = await client();
+  const sentAt: number[] = [];
+  const got: { seq: number; rtt: number }[] = [];
+  s.on('message', (msg) => {
+    const seq = msg.readUInt32BE(0);
+    got.push({ seq, rtt: performance.now() - (sentAt[seq] as number) });
+  });
+  for (let i = 0; i < n; i++) {
+    const b = Buffer.alloc(100);
+    b.writeUInt32BE(i, 0);
+    sentAt[i] = performance.now();
+    s.send(b, relay.port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  return got;
+}
+
+describe('the UDP impairment relay', () => {
+  it('carries datagrams both ways between a client and its target', async () => {
+    const echo = await echoServer();
+    const relay = await UdpRelay.start({ target: { host: '127.0.0.1', port: echo.port } });
+    open.push(relay);
+    const got = await pingThrough(relay, 20, 2);
+    expect(got.map((g) => g.seq)).toEqual([...Array(20).keys()]);
+    expect(relay.counters.clients).toBe(1);
+  });
+
+  it('delays each direction by its own setting', async () => {
+    const echo = await echoServer();
+    const relay = await UdpRelay.start({
+      target: { host: '127.0.0.1', port: echo.port },
+      up: { delayMs: 30 },
+      down: { delayMs: 20 },
+    });
+    open.push(relay);
+    const got = await pingThrough(relay, 10, 5);
+    expect(got).toHaveLength(10);
+    for (const g of got) expect(g.rtt).toBeGreaterThanOrEqual(49);
+  });
+
+  it('loses packets in each direction at the set rates', async () => {
+    const echo = await echoServer();
+    const relay = await UdpRelay.start({
+      target: { host: '127.0.0.1', port: echo.port },
+      up: { loss: 0.1 },
+      down: { loss: 0.1 },
+      seed: 42,
+    });
+    open.push(relay);
+    const got = await pingThrough(relay, 1000, 0.2);
+    const { up, down } = relay.counters;
+    expect(up.packets).toBe(1000);
+    expect(up.lost / up.packets).toBeGreaterThan(0.07);
+    expect(up.lost / up.packets).toBeLessThan(0.13);
+    expect(down.lost / down.packets).toBeGreaterThan(0.07);
+    expect(down.lost / down.packets).toBeLessThan(0.13);
+    // What came back is exactly what survived both ways.
+    expect(got).toHaveLength(down.packets - down.lost);
+  });
+});
