@@ -174,8 +174,12 @@ async function main(): Promise<number> {
   }
 
   const out: string[] = [];
+  const who =
+    results.length > 0
+      ? `host + ${options.listeners} listeners`
+      : 'network section only (host + a clean and an impaired listener)';
   out.push(
-    `JamSesh benchmark: host + ${options.listeners} listeners, ${SETTLE_MS / 1000} s settling then ${options.seconds} s measured per run`,
+    `JamSesh benchmark: ${who}, ${SETTLE_MS / 1000} s settling then ${options.seconds} s measured per run`,
   );
   out.push(
     `Chromium ${browser?.version ?? '?'} headless, one context per peer; ${os.cpus().length} CPU cores, ${Math.round(os.totalmem() / 2 ** 30)} GB; loopback network; ${new Date().toISOString()}`,

@@ -192,7 +192,7 @@ test.describe('through a real TURN relay (coturn)', () => {
 });
 
 test.describe('on a bad network (impairment relay in front of coturn)', () => {
-  test('Party mode: a listener behind 2% loss and 30 ms jitter plays every click, in sync with a clean one', async ({
+  test('Party mode: a listener behind 2% loss and 30 ms jitter plays every click, in step with a clean one', async ({
     person,
   }) => {
     test.setTimeout(300_000);
@@ -219,9 +219,11 @@ test.describe('on a bad network (impairment relay in front of coturn)', () => {
       expect(down.lost).toBeGreaterThan(0);
       expect(impaired.length).toBeGreaterThanOrEqual(29);
       expect(concealed).toBe(0);
-      // The impaired listener knows the host clock only through the 0-60 ms jitter (its bound is
-      // half the lowest round trip); measured here: medians of 0.4-4 ms. 5 ms is ~1.7 m of sound.
-      expect(quantile(listenerSpread, 0.5)).toBeLessThan(5);
+      // The impaired listener knows the host clock only through 0-60 ms of jitter each way: its
+      // bound is half the lowest round trip (~25 ms here), and which samples come lowest decides the
+      // error. Measured in this test: medians of 0.4-3.5 ms (clean vs clean: < 1 ms); 8 ms (under
+      // 3 m of sound) holds that with room for a loaded CI machine.
+      expect(quantile(listenerSpread, 0.5)).toBeLessThan(8);
     } finally {
       await relay.close();
     }
