@@ -22,6 +22,8 @@ export interface DelayPolicyOptions {
   maxDelayMs?: number;
 }
 
+/** The most D ever is (ms). The playout's ring holds more than this (playout.worklet.ts). */
+export const MAX_DELAY_MS = 3000;
 const LIVE_MARGIN_MS = 10;
 /** After a bump for late frames, wait this long before another: the new delay needs time to show. */
 const LATE_BUMP_EVERY_MS = 3000;
@@ -52,7 +54,7 @@ export class DelayPolicy {
   constructor(options: DelayPolicyOptions) {
     this.#mode = options.mode;
     this.#lowerAfterMs = options.lowerAfterMs ?? 20_000;
-    this.#maxDelayMs = options.maxDelayMs ?? 3000;
+    this.#maxDelayMs = options.maxDelayMs ?? MAX_DELAY_MS;
     this.#delay = this.#floor();
   }
 

@@ -145,7 +145,10 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     }
   }
 
-  /** Host: a new offer with fresh ICE credentials (a path that failed, or new ICE settings). */
+  /**
+   * Host: a new offer with fresh ICE credentials, when the path failed. (New ICE *settings* need a
+   * new connection: see IceOptions.)
+   */
   restartIce(): void {
     if (this.role === 'host' && !this.#closed) void this.#offer(true);
   }

@@ -5,6 +5,7 @@
  * evaluates that line at its first sample and asks the core for exactly that media. The page
  * connects the worker (a `port` message) and may silence the playout; it receives the stats.
  */
+import { MAX_DELAY_MS } from '../../../sync/DelayPolicy.js';
 import { PlayoutCore } from '../../../sync/PlayoutCore.js';
 import type { TimingLine } from '../../../sync/TimingLine.js';
 
@@ -21,7 +22,14 @@ class PlayoutProcessor extends AudioWorkletProcessor {
   // A hard resync from 8 ms: errors that large come from a step in the output clock (an output
   // underrun under load, a device change), which is already audible; jumping back into place at once
   // (with a crossfade) beats seconds of slewing while out of sync.
-  readonly #core = new PlayoutCore({ sampleRate, channels: 2, hardThresholdMs: 8 });
+  // The ring holds the longest room delay and a second more: frames wait in it for up to D, and a
+  // D beyond the ring's reach (it was 2 s against a D of up to 3 s) silenced every device.
+  readonly #core = new PlayoutCore({
+    sampleRate,
+    channels: 2,
+    hardThresholdMs: 8,
+    capacityMs: MAX_DELAY_MS + 1000,
+  });
   #line: TimingLine | null = null;
   #nextStats = 0;
   #worker: MessagePort | null = null;
