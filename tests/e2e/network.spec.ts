@@ -220,7 +220,7 @@ test.describe('on a bad network (impairment relay in front of coturn)', () => {
       console.log(
         `impaired vs clean listener: median ${quantile(listenerSpread, 0.5).toFixed(2)} ms, max ${Math.max(...listenerSpread).toFixed(2)} ms`,
       );
-      // Loss was real, and it was repaired: every click (30 in 15 s) is heard behind the bad path.
+      // Loss was real, and it was repaired: the clicks (30 in 15 s) are heard behind the bad path.
       expect(down.lost).toBeGreaterThan(0);
       // (At most 2 of 30 missed: the host device and the clean listener miss one now and then too,
       // when this 2-core machine stalls; the impaired listener's own playout concealed nothing.)
