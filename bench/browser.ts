@@ -262,3 +262,12 @@ export async function hostRoom(page: Page, name: string): Promise<string> {
   await page.getByTestId('host-button').click();
   return roomCode(page);
 }
+
+/** Joins the room `code` from this page through the UI (the join link, a name, the code). */
+export async function joinRoom(page: Page, name: string, code: string, query = ''): Promise<void> {
+  await page.goto(`/join/${code}${query}`);
+  await page.getByTestId('name-input').fill(name);
+  await page.getByTestId('code-input').fill(code);
+  await page.getByTestId('join-button').click();
+  if ((await roomCode(page)) !== code) throw new Error(`${name} did not join`);
+}

@@ -2,6 +2,7 @@ import type { Browser, Page } from '@playwright/test';
 import {
   closePeers,
   hostRoom,
+  joinRoom,
   MainThreadCpu,
   measureWindow,
   newPeer,
@@ -78,11 +79,7 @@ export async function runEngine(run: EngineRun): Promise<RunResult> {
       const l = await newPeer(run.browser, `Listener ${i}`, run.baseURL);
       peers.push(l);
       early.push(l);
-      await l.page.goto(`/join/${code}${query}`);
-      await l.page.getByTestId('name-input').fill(`Listener ${i}`);
-      await l.page.getByTestId('code-input').fill(code);
-      await l.page.getByTestId('join-button').click();
-      if ((await roomCode(l.page)) !== code) throw new Error(`listener ${i} did not join`);
+      await joinRoom(l.page, l.name, code, query);
       if (!(await hooks(l.page).startProbe())) throw new Error(`listener ${i} audio did not start`);
     }
     run.log(`${early.length} listener(s) joined`);

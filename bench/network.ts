@@ -2,7 +2,7 @@ import type { Browser } from '@playwright/test';
 import type { ImpairmentConfig } from '../src/netem/Impairment.js';
 import { UdpRelay } from '../src/netem/UdpRelay.js';
 import { routeThroughRelay } from '../tests/support/impair.js';
-import { closePeers, hostRoom, newPeer, type Peer } from './browser.js';
+import { closePeers, hostRoom, joinRoom, newPeer, type Peer } from './browser.js';
 import { hooks } from './hooks.js';
 import { type Summary, summarize } from './stats.js';
 import { sleep, until } from './wait.js';
@@ -60,15 +60,7 @@ export interface NetworkResult {
 }
 
 async function join(peer: Peer, code: string): Promise<void> {
-  await peer.page.goto(`/join/${code}`);
-  await peer.page.getByTestId('name-input').fill(peer.name);
-  await peer.page.getByTestId('code-input').fill(code);
-  await peer.page.getByTestId('join-button').click();
-  await until(
-    async () => (await peer.page.getByTestId('room-code').getAttribute('data-code')) === code,
-    20_000,
-    `${peer.name} to join`,
-  );
+  await joinRoom(peer.page, peer.name, code);
   if (!(await hooks(peer.page).startProbe())) throw new Error(`${peer.name}: audio did not start`);
 }
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { coturnArgs, turnUrl } from '../tests/support/turn.js';
@@ -28,7 +28,6 @@ async function freePort(): Promise<number> {
 }
 
 async function listening(port: number): Promise<boolean> {
-  const { connect } = await import('node:net');
   return new Promise((resolve) => {
     const c = connect(port, '127.0.0.1');
     c.once('connect', () => {

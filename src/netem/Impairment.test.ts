@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Impairment, seededRandom } from './Impairment.js';
+import { seededRandom } from '../common/seededRandom.js';
+import { Impairment } from './Impairment.js';
 
 /** Sends `n` packets of `bytes`, one every `everyMs`, and returns each one's delivery (null = lost). */
 function run(path: Impairment, n: number, everyMs = 10, bytes = 200): (number | null)[] {

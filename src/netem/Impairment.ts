@@ -1,6 +1,4 @@
-import { type Random, seededRandom } from '../common/seededRandom.js';
-
-export { type Random, seededRandom };
+import type { Random } from '../common/seededRandom.js';
 /**
  * One direction of an impaired network path, like Linux netem + tbf (which this kernel lacks):
  * a bandwidth cap with a bounded queue, random or bursty loss, delay with jitter, and reordering.

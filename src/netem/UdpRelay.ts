@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { Impairment, type ImpairmentConfig, type ImpairmentCounters, seededRandom } from './Impairment.js';
+import { seededRandom } from '../common/seededRandom.js';
+import { Impairment, type ImpairmentConfig, type ImpairmentCounters } from './Impairment.js';
 
 export interface UdpRelayOptions {
   /** Where datagrams from clients go (e.g. a TURN server). */
@@ -36,13 +37,12 @@ interface Client {
  * `iceTransportPolicy: 'relay'`: all of that browser's WebRTC traffic then crosses the impairment.
  */
 export class UdpRelay {
-  up: Impairment;
-  down: Impairment;
+  readonly up: Impairment;
+  readonly down: Impairment;
   readonly #front: Socket;
   readonly #clients = new Map<string, Client>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #sweep: ReturnType<typeof setInterval>;
-  readonly #seed: number;
   #closed = false;
 
   private constructor(
@@ -50,9 +50,9 @@ export class UdpRelay {
     front: Socket,
   ) {
     this.#front = front;
-    this.#seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-    this.up = new Impairment(options.up, seededRandom(this.#seed));
-    this.down = new Impairment(options.down, seededRandom(this.#seed + 1));
+    const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+    this.up = new Impairment(options.up, seededRandom(seed));
+    this.down = new Impairment(options.down, seededRandom(seed + 1));
     front.on('message', (msg, from) => this.#fromClient(msg, from.address, from.port));
     const idle = options.idleMs ?? 60_000;
     this.#sweep = setInterval(
@@ -88,12 +88,6 @@ export class UdpRelay {
 
   get counters(): { up: ImpairmentCounters; down: ImpairmentCounters; clients: number } {
     return { up: { ...this.up.counters }, down: { ...this.down.counters }, clients: this.#clients.size };
-  }
-
-  /** New impairments from now on (packets already in flight keep their times). */
-  setImpairment(up: ImpairmentConfig, down: ImpairmentConfig = up): void {
-    this.up = new Impairment(up, seededRandom(this.#seed + 2));
-    this.down = new Impairment(down, seededRandom(this.#seed + 3));
   }
 
   async close(): Promise<void> {

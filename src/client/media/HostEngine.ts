@@ -189,6 +189,7 @@ export class HostEngine extends TypedEmitter<HostEvents> {
         const now = localNow();
         if (now - (this.#reconnectedAt.get(peerId) ?? Number.NEGATIVE_INFINITY) >= RECONNECT_EVERY_MS) {
           this.#reconnectedAt.set(peerId, now);
+          // Not from inside this link's own message handler: addListener closes the link.
           queueMicrotask(() => this.addListener(peerId));
         }
       }

@@ -111,7 +111,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     this.pc.onconnectionstatechange = () => {
       const state = this.pc.connectionState;
       this.emit('state', state);
-      if (state === 'failed') this.restartIce();
+      if (state === 'failed') this.#restartIce();
       if (state === 'closed') this.close();
     };
     if (role === 'host') void this.#offer(false);
@@ -149,7 +149,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
    * Host: a new offer with fresh ICE credentials, when the path failed. (New ICE *settings* need a
    * new connection: see IceOptions.)
    */
-  restartIce(): void {
+  #restartIce(): void {
     if (this.role === 'host' && !this.#closed) void this.#offer(true);
   }
 

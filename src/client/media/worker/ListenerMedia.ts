@@ -46,8 +46,6 @@ export class ListenerMedia {
   #probeTimer: ReturnType<typeof setTimeout> | null = null;
   #framesBad = 0;
   #received = 0;
-  #lost = 0;
-  readonly #lastSeq = new Map<number, number>();
   #clockReadyAt = Number.POSITIVE_INFINITY;
 
   constructor(playout: MessagePort) {
@@ -99,7 +97,9 @@ export class ListenerMedia {
 
   state(): FromWorker {
     const maxAge = this.#age.takeMax();
-    const total = this.#received + this.#lost;
+    // Frames skipped over by a later one (reordered or lost, before any recovery): FrameOrder's count.
+    const lost = this.#order.counters.missing;
+    const total = this.#received + lost;
     const [p99 = Number.NaN, p50 = Number.NaN] = this.#age.quantiles(0.99, 0.5);
     const jitter = p99 - p50;
     return {
@@ -108,7 +108,7 @@ export class ListenerMedia {
       clockReady: this.clock.ready,
       needMs: this.needMs(),
       jitterMs: Number.isFinite(jitter) ? jitter : -1,
-      lossRate: total > 0 ? this.#lost / total : 0,
+      lossRate: total > 0 ? lost / total : 0,
       badFrames: this.#framesBad,
       decodeErrors: this.#decoder.errors,
       maxAgeMs: maxAge,
@@ -141,9 +141,6 @@ export class ListenerMedia {
     }
     const f = parsed.value;
     this.#received++;
-    const last = this.#lastSeq.get(f.streamId);
-    if (last !== undefined && f.seq > last + 1) this.#lost += f.seq - last - 1;
-    if (last === undefined || f.seq > last) this.#lastSeq.set(f.streamId, f.seq);
     if (!this.clock.ready) this.#clockReadyAt = Number.POSITIVE_INFINITY;
     else if (this.#clockReadyAt === Number.POSITIVE_INFINITY) this.#clockReadyAt = arrived;
     // Ages count once the clock has been sure for a while: the first estimates (and the frames
