@@ -53,9 +53,10 @@ export interface AudioFrame {
   /** Samples per channel in this frame (FRAME_SAMPLES). */
   samples: number;
   /**
-   * The stamps' timeline (mod 65536): it changes when the host's capture clock stepped (its audio
-   * stalled), so stamps from before and after do not lie on one line. A receiver refits its media
-   * clock from the first frame of a new epoch instead of taking the step for noise.
+   * The stamps' timeline (mod 65536): within one epoch every stamp lies exactly on one line; it
+   * changes when the host draws the line again (sync/Timeline: its measured capture time left the
+   * line by 2 ms, or its audio stalled). A receiver refits its media clock from the first frame of
+   * a new epoch instead of taking the step for noise.
    */
   epoch: number;
   /** The Opus packet. A view into the received buffer: copy it if you keep it. */

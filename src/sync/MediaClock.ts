@@ -1,4 +1,5 @@
 import { LineFit } from './LineFit.js';
+import type { AffineLine } from './TimingLine.js';
 
 /**
  * The host's media timeline as a listener sees it: a line from media time (the sample index of a
@@ -27,6 +28,12 @@ export class MediaClock {
   /** Media time stamped at host-clock time `hostMs`. */
   mediaTimeAt(hostMs: number): number {
     return this.#fit.inverse(hostMs);
+  }
+
+  /** The fitted line (media ms -> host ms), or null before the first stamp. */
+  get line(): AffineLine | null {
+    const l = this.#fit.line;
+    return l ? { x0: l.x0, y0: l.y0, slope: l.slope } : null;
   }
 
   /** Host ms per media ms. */

@@ -1,4 +1,7 @@
-export { hooks } from '../support/audioHooks.js';
+import type { Page } from '@playwright/test';
+import { hooks } from '../support/audioHooks.js';
+
+export { hooks };
 
 export function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -74,4 +77,61 @@ export function clickWav(seconds: number, periodSec = 0.5, rate = 48_000): Buffe
   header.write('data', 36);
   header.writeUInt32LE(data.length, 40);
   return Buffer.concat([header, data]);
+}
+
+interface Jumps {
+  output: number;
+  clock: number;
+  media: number;
+  delay: number;
+  last: number[];
+}
+
+interface DeviceSnapshot {
+  clock: { offset: number; uncertainty: number; rtt: number } | null;
+  outputClock: { steps: number; scatterMs: number } | null;
+  playout: { errorMs: number; hardResyncs: number; targetSteps: number } | null;
+  host: {
+    decodeOdd?: number;
+    scheduleJumps?: Jumps | null;
+    captureSteps?: number;
+    timelineRedraws?: number;
+  } | null;
+  listener: { decodeOdd?: number; scheduleJumps?: Jumps | null } | null;
+}
+
+/**
+ * One line per device on where a displacement could come from. All pages of one machine share its
+ * clock, so a listener's estimated offset to the host is its clock-sync error itself (true value 0).
+ */
+export async function describeDevices(pages: Page[], clicks: number[][], periodMs: number): Promise<string> {
+  const offsets = offsetsToHost(clicks, periodMs);
+  const lines = await Promise.all(
+    pages.map(async (page, i) => {
+      const s = await hooks(page).snapshot<DeviceSnapshot>();
+      const parts = [i === 0 ? 'host' : `listener ${i}: ${offsets[i - 1]?.toFixed(2)} ms vs host`];
+      if (s.clock)
+        parts.push(
+          `clock error ${s.clock.offset.toFixed(2)} ms (bound ${s.clock.uncertainty.toFixed(2)}, rtt ${s.clock.rtt.toFixed(2)})`,
+        );
+      if (s.playout)
+        parts.push(
+          `playout error ${s.playout.errorMs.toFixed(2)} ms, ${s.playout.hardResyncs} resyncs, ${s.playout.targetSteps} target steps`,
+        );
+      if (s.outputClock)
+        parts.push(
+          `output clock ${s.outputClock.steps} steps, scatter ${s.outputClock.scatterMs.toFixed(2)} ms`,
+        );
+      parts.push(`odd decodes ${s.host?.decodeOdd ?? s.listener?.decodeOdd ?? 0}`);
+      if (s.host)
+        parts.push(`capture clock steps ${s.host.captureSteps}, timeline redraws ${s.host.timelineRedraws}`);
+      const j = s.host?.scheduleJumps ?? s.listener?.scheduleJumps;
+      if (j)
+        parts.push(
+          `schedule jumps: output ${j.output}, clock ${j.clock}, media ${j.media}, delay ${j.delay}, last [${j.last.join(' ')}]`,
+        );
+      return parts.join('; ');
+    }),
+  );
+  return lines.join('\n');
 }

@@ -1,4 +1,4 @@
-import { clickWav, compareClicks, hooks, quantile } from './audio-helpers.js';
+import { clickWav, compareClicks, describeDevices, hooks, quantile } from './audio-helpers.js';
 import { expect, hostJam, joinJam, test } from './fixtures.js';
 
 test.describe('playing local files', () => {
@@ -42,6 +42,13 @@ test.describe('playing local files', () => {
     console.log(`file clicks per device in 6 s: ${clicks.map((c) => c.length).join(', ')}`);
     const { listenerSpread } = compareClicks(clicks, 500);
     console.log(`file: skew between listeners, median ${quantile(listenerSpread, 0.5).toFixed(2)} ms`);
+    console.log(
+      await describeDevices(
+        everyone.map((p) => p.page),
+        clicks,
+        500,
+      ),
+    );
     // 12 clicks in 6 s; a loaded CI machine conceals some (see sync.spec.ts).
     for (const c of clicks.slice(1)) expect(c.length).toBeGreaterThanOrEqual(8);
     expect(quantile(listenerSpread, 0.5)).toBeLessThan(2);

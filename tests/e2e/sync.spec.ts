@@ -1,4 +1,4 @@
-import { compareClicks, hooks, offsetsToHost, quantile } from './audio-helpers.js';
+import { compareClicks, describeDevices, hooks, quantile } from './audio-helpers.js';
 import { expect, hostJam, joinJam, test } from './fixtures.js';
 
 test.describe('synchronized audio', () => {
@@ -16,6 +16,7 @@ test.describe('synchronized audio', () => {
 
     await hana.page.getByTestId('source-test').click();
     await expect(hana.page.getByTestId('now-playing')).toContainText(/click track/i);
+    expect(await hooks(hana.page).startSourceProbe()).toBe(true);
     for (const l of listeners) await expect(l.page.getByTestId('now-playing')).toContainText(/click track/i);
     // Every member reports being in sync (the host's member list shows all four).
     await expect(hana.page.locator('[data-testid=member-sync][data-in-sync=true]')).toHaveCount(4, {
@@ -38,20 +39,13 @@ test.describe('synchronized audio', () => {
       `skew between listeners at the audio destination (${listenerSpread.length} clicks): ${fmt(listenerSpread)}`,
     );
     console.log(`listener vs host device (${toHost.length} clicks): ${fmt(toHost)}`);
-    // Diagnostics for a whole device displaced (seen once in CI: one device 6.5 ms = the Opus delay off).
-    const odd = await Promise.all(
-      everyone.map(async (p) => {
-        const s = await hooks(p.page).snapshot<{
-          host: { decodeOdd?: number } | null;
-          listener: { decodeOdd?: number } | null;
-        }>();
-        return s.host?.decodeOdd ?? s.listener?.decodeOdd ?? 0;
-      }),
-    );
+    // Where a displaced device's offset comes from (seen in CI: one device 2-6.5 ms off).
     console.log(
-      `each listener minus host (median, ms): ${offsetsToHost(clicks, 500)
-        .map((x) => x.toFixed(2))
-        .join(', ')}; odd decoder outputs per device: ${odd.join(', ')}`,
+      await describeDevices(
+        everyone.map((p) => p.page),
+        clicks,
+        500,
+      ),
     );
     // 20 clicks in 10 s. On an idle machine every device plays all of them. On a loaded 2-core CI
     // machine running four audio pages, the audio threads themselves stall now and then (measured

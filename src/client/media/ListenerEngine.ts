@@ -14,7 +14,7 @@ import { MediaWorker } from './MediaWorker.js';
 import { type IceOptions, PeerLink } from './PeerLink.js';
 import type { Player } from './Player.js';
 import { syncStatus } from './syncStatus.js';
-import type { FromWorker } from './worker/messages.js';
+import type { FromWorker, ScheduleJumps } from './worker/messages.js';
 
 export interface ListenerEvents {
   status: SyncStatus;
@@ -109,6 +109,10 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
   /** Decoder outputs of an unexpected length or timestamp (diagnostics). */
   get decodeOdd(): number {
     return this.#state?.decodeOdd ?? 0;
+  }
+
+  get scheduleJumps(): ScheduleJumps | null {
+    return this.#state?.scheduleJumps ?? null;
   }
 
   /** Loss recovery so far: frames missing, recovered, given up, NACKs sent (null before the first report). */

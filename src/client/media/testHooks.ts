@@ -140,6 +140,7 @@ export function installTestHooks(audio: AudioSession): void {
               decodeMax: audio.listener.takeMaxDecode(),
               recovery: audio.listener.recovery,
               decodeOdd: audio.listener.decodeOdd,
+              scheduleJumps: audio.listener.scheduleJumps,
             }
           : null,
       };

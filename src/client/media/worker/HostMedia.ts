@@ -13,6 +13,7 @@ import {
   MEDIA_SAMPLE_RATE,
 } from '../../../protocol/mediaWire.js';
 import { CaptureClock } from '../../../sync/CaptureClock.js';
+import { Timeline } from '../../../sync/Timeline.js';
 import { Percentile } from '../stats.js';
 import type { CapturedFrame } from '../worklets/capture.worklet.js';
 import { localNow } from './clock.js';
@@ -51,6 +52,7 @@ export class HostMedia {
   readonly counters: HostCounters = emptyHostCounters();
   readonly #links = new Map<string, Link>();
   readonly #captureClock = new CaptureClock();
+  #timeline = new Timeline();
   /** How old this device's own frames are when decoded. */
   readonly #age = new FrameAge();
   /** Capture to send (ms), over the last 5 s. */
@@ -146,9 +148,10 @@ export class HostMedia {
       ownAgeP50: this.#age.quantiles(0.5)[0],
       arriveP99: this.#arriveLag.quantile(0.99),
       captureSteps: this.#captureClock.steps,
+      timelineRedraws: this.#timeline.redraws,
       decodeMax: this.#decoder.takeMaxLag(),
       decodeOdd: this.#decoder.odd,
-
+      scheduleJumps: { ...this.schedule.jumps, last: [...this.schedule.jumps.last] },
       encodeP50,
       encodeP99,
     };
@@ -201,6 +204,7 @@ export class HostMedia {
     if (e && e.state !== 'closed') e.close();
     this.#streamId = (this.#streamId + 1) & 0xffff;
     this.#seq = 0;
+    this.#timeline = new Timeline();
     this.#stamps.clear();
     this.#sent.clear();
     this.#discontinuity = true;
@@ -215,10 +219,13 @@ export class HostMedia {
     // of the arrival times, following the sound card's rate, so listeners play at the source's pace.
     const ctxMs = (frame.startFrame / this.sampleRate) * 1000;
     this.#captureClock.add(ctxMs, arrived);
-    const t = this.#captureClock.stamp(ctxMs) - FRAME_MS;
-    const epoch = this.#captureClock.epoch;
-    this.#arriveLag.add(arrived - t);
+    const measured = this.#captureClock.stamp(ctxMs) - FRAME_MS;
+    this.#arriveLag.add(arrived - measured);
     const seq = this.#seq++;
+    // What is sent is a straight timeline that follows the measurement within 2 ms (Timeline).
+    const clock = this.#captureClock;
+    const t = this.#timeline.stamp(seq * FRAME_MS, measured, clock.slope, clock.epoch);
+    const epoch = this.#timeline.epoch;
     this.#stamps.set(seq, { t, epoch, at: performance.now() });
     const data = new Float32Array(FRAME_SAMPLES * 2);
     data.set(frame.left, 0);

@@ -116,6 +116,7 @@ export class ListenerMedia {
       decodeMax: this.#decoder.takeMaxLag(),
       decodeUnmatched: this.#decoder.unmatched,
       decodeOdd: this.#decoder.odd,
+      scheduleJumps: { ...this.schedule.jumps, last: [...this.schedule.jumps.last] },
       recovery: { ...this.#order.counters },
     };
   }

@@ -1,9 +1,19 @@
 import { FRAME_MS, OPUS_DELAY_MS } from '../../../protocol/mediaWire.js';
 import { MediaClock } from '../../../sync/MediaClock.js';
-import { type AffineLine, composeTiming, lineInverse } from '../../../sync/TimingLine.js';
+import {
+  type AffineLine,
+  composeTiming,
+  lineAt,
+  lineInverse,
+  type TimingLine,
+} from '../../../sync/TimingLine.js';
 import type { PlayoutIn } from '../worklets/playout.worklet.js';
 import { localNow } from './clock.js';
 import type { DecodedFrame } from './FrameDecoder.js';
+import type { ScheduleJumps } from './messages.js';
+
+/** A change of the schedule larger than this (ms) between two timing lines counts as a jump. */
+const JUMP_MS = 1;
 
 /** How often the schedule line is sent to the playout worklet. */
 const TIMING_EVERY_MS = 100;
@@ -27,6 +37,9 @@ export class Schedule {
   #offsetMs = 0;
   #output: AffineLine | null = null;
   #renderLeadMs = 0;
+  readonly jumps: ScheduleJumps = { output: 0, clock: 0, media: 0, delay: 0, last: [] };
+  #prev: { output: AffineLine; offset: number; media: AffineLine; delayMs: number; line: TimingLine } | null =
+    null;
   readonly #timer: ReturnType<typeof setInterval>;
 
   constructor(
@@ -126,6 +139,31 @@ export class Schedule {
             fromCtxMs: lineInverse(output, localNow()) + this.#renderLeadMs + TIMING_AHEAD_MS,
           })
         : null;
+    if (line && output) this.#noteJumps(output, line);
+    else this.#prev = null;
     this.playout.postMessage({ type: 'timing', line } satisfies PlayoutIn);
+  }
+
+  /** Compares the new line with the last one at the new reference point, and says which mapping moved. */
+  #noteJumps(output: AffineLine, line: TimingLine): void {
+    const media = this.mediaClock.line;
+    const localAtRef = lineAt(output, line.ctxRefMs);
+    const offset = (this.toHost(localAtRef) ?? localAtRef) - localAtRef;
+    const delayMs = this.#delayMs + this.#offsetMs;
+    const prev = this.#prev;
+    if (media) this.#prev = { output, offset, media, delayMs, line };
+    if (!prev || !media) return;
+    const moved = prev.line.mediaRef + prev.line.slope * (line.ctxRefMs - prev.line.ctxRefMs) - line.mediaRef;
+    if (Math.abs(moved) <= JUMP_MS) return;
+    const j = this.jumps;
+    j.last.push(Math.round(-moved * 100) / 100);
+    if (j.last.length > 8) j.last.shift();
+    const host = localAtRef + offset - delayMs;
+    const outMoved = Math.abs(lineAt(output, line.ctxRefMs) - lineAt(prev.output, line.ctxRefMs));
+    const mediaMoved = Math.abs(lineInverse(media, host) - lineInverse(prev.media, host));
+    if (Math.abs(delayMs - prev.delayMs) > JUMP_MS / 2) j.delay++;
+    else if (outMoved > JUMP_MS / 2) j.output++;
+    else if (mediaMoved > JUMP_MS / 2) j.media++;
+    else j.clock++;
   }
 }

@@ -66,13 +66,32 @@ export interface HostCounters {
   arriveP99?: number;
   /** The capture clock's steps (the audio clock stalled and fell behind). */
   captureSteps?: number;
+  /** Times the stream's timeline was drawn again (Timeline.redraws). */
+  timelineRedraws?: number;
   /** Longest decode of this device's own frames since the last report (ms). */
   decodeMax?: number;
   /** Decoder outputs of an unexpected length or timestamp (FrameDecoder.odd). */
   decodeOdd?: number;
+  /** Jumps of this device's own schedule (Schedule.jumps). */
+  scheduleJumps?: ScheduleJumps;
   /** Encode call to output over the last 5 s, median and 99th percentile (ms). */
   encodeP50?: number;
   encodeP99?: number;
+}
+
+/**
+ * Jumps of this device's schedule (the media due at the speaker now moved by more than 1 ms
+ * between two timing lines), by which mapping moved: the output clock (context -> local), the clock
+ * sync (local -> host), the media clock (host -> media) or the room delay. Diagnostics: each jump
+ * moves what this device plays, so a device whose count climbs is a device out of step.
+ */
+export interface ScheduleJumps {
+  output: number;
+  clock: number;
+  media: number;
+  delay: number;
+  /** The last few jumps of the whole schedule (ms of media; + plays later media, i.e. earlier sound). */
+  last: number[];
 }
 
 export function emptyHostCounters(): HostCounters {
@@ -119,6 +138,8 @@ export type FromWorker =
       decodeUnmatched?: number;
       /** Decoder outputs of an unexpected length or timestamp (FrameDecoder.odd). */
       decodeOdd?: number;
+      /** Jumps of this device's schedule (Schedule.jumps). */
+      scheduleJumps?: ScheduleJumps;
       /** Loss recovery (FrameOrder): frames missing, recovered, given up, NACKs sent. */
       recovery: FrameOrderCounters;
     };
