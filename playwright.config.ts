@@ -14,6 +14,8 @@ process.env.E2E_TURN_PORT ??= String(port + 3);
 process.env.E2E_TURN_SECRET ??= randomBytes(24).toString('base64url');
 const turnPort = Number(process.env.E2E_TURN_PORT);
 const turnSecret = process.env.E2E_TURN_SECRET;
+// The server that drops.spec.ts stops and starts itself (tests/support/serverProcess.ts).
+process.env.E2E_RESTART_PORT ??= String(port + 5);
 
 const serverEnv = (p: number) => ({
   HOST: '127.0.0.1',
@@ -51,6 +53,7 @@ export default defineConfig({
     { name: 'rooms', testMatch: 'jam.spec.ts' },
     { name: 'files', testMatch: 'files.spec.ts' },
     { name: 'sync', testMatch: 'sync.spec.ts' },
+    { name: 'drops', testMatch: 'drops.spec.ts' },
     { name: 'network', testMatch: 'network.spec.ts', use: { baseURL: `http://127.0.0.1:${netPort}` } },
   ],
   webServer: [

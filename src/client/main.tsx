@@ -27,6 +27,9 @@ document.addEventListener('visibilitychange', () => {
 });
 
 const audio = new AudioSession(jam, signaling);
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') audio.wake();
+});
 installTestHooks(audio);
 
 const root = document.getElementById('app');

@@ -13,7 +13,7 @@ import {
 } from '../protocol/index.js';
 import { AttemptLimiter } from './limiters.js';
 import type { Logger } from './logger.js';
-import { type MemberRecord, Room } from './Room.js';
+import { type MemberRecord, Room, type RoomSnapshot } from './Room.js';
 import { type IceConfig, iceServersFor } from './turn.js';
 
 /** One client connection as the Hub sees it: an address and a way to send. */
@@ -118,17 +118,28 @@ export class Hub {
     if (!member || room.closed) return;
     member.presence = 'reconnecting';
     this.#broadcast(room, { type: 'member-updated', member: Room.view(member) });
-    const grace = member.role === 'host' ? this.options.hostGraceMs : this.options.listenerGraceMs;
-    this.#graceTimers.set(
-      peerId,
-      this.clock.setTimeout(() => {
-        this.#graceTimers.delete(peerId);
-        if (room.closed || room.get(peerId) !== member || member.presence !== 'reconnecting') return;
-        if (member.role === 'host') this.#closeRoom(room, 'host-timeout');
-        else this.#removeMember(room, member, 'timeout');
-      }, grace),
-    );
-    this.log.debug('member dropped', { room: room.code, peerId, graceMs: grace });
+    this.#holdPlace(room, member);
+    this.log.debug('member dropped', { room: room.code, peerId });
+  }
+
+  /** The rooms as they stand, for RoomStore to save (nothing secret: token hashes only). */
+  snapshot(): RoomSnapshot[] {
+    return [...this.#rooms.values()].map((r) => r.snapshot());
+  }
+
+  /**
+   * Brings back saved rooms after a restart: every member is `reconnecting`, with a full grace
+   * period from now to resume (clients reconnect on their own). Codes already in use are skipped.
+   */
+  restore(rooms: RoomSnapshot[]): void {
+    const now = this.clock.now();
+    for (const s of rooms) {
+      if (this.#rooms.has(s.code) || this.#rooms.size >= this.options.maxRooms) continue;
+      const room = Room.restore(s, now);
+      this.#rooms.set(room.code, room);
+      for (const member of room.members()) this.#holdPlace(room, member);
+    }
+    if (rooms.length > 0) this.log.info('rooms restored', { rooms: this.#rooms.size });
   }
 
   /** Ends every room (server shutting down). */
@@ -331,6 +342,23 @@ export class Hub {
       serverTime: now,
       resumed,
     });
+  }
+
+  /** Keeps a reconnecting member's place for its grace period; after it, the place (or the room) goes. */
+  #holdPlace(room: Room, member: MemberRecord): void {
+    const grace = member.role === 'host' ? this.options.hostGraceMs : this.options.listenerGraceMs;
+    const { peerId } = member;
+    const previous = this.#graceTimers.get(peerId);
+    if (previous !== undefined) this.clock.clearTimeout(previous);
+    this.#graceTimers.set(
+      peerId,
+      this.clock.setTimeout(() => {
+        this.#graceTimers.delete(peerId);
+        if (room.closed || room.get(peerId) !== member || member.presence !== 'reconnecting') return;
+        if (member.role === 'host') this.#closeRoom(room, 'host-timeout');
+        else this.#removeMember(room, member, 'timeout');
+      }, grace),
+    );
   }
 
   #removeMember(room: Room, member: MemberRecord, reason: LeaveReason): void {

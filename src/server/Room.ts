@@ -33,6 +33,17 @@ export type ChatResult =
   | { ok: true; message: ChatMessage }
   | { ok: false; code: Extract<ErrorCode, 'bad-message' | 'rate-limited'>; retryAfterMs?: number };
 
+/** A room as saved to disk (RoomStore validates it on the way back). */
+export interface RoomSnapshot {
+  code: string;
+  createdAt: number;
+  maxMembers: number;
+  hostId: string;
+  nextChatId: number;
+  chat: ChatMessage[];
+  members: { peerId: string; name: string; role: Role; joinedAt: number; tokenHash: string }[];
+}
+
 /** Chat: 5 lines at once, then one every 2 s; enough to paste a few song links in a row. */
 const CHAT_BURST = 5;
 const CHAT_PER_SECOND = 0.5;
@@ -157,6 +168,45 @@ export class Room {
 
   info(): RoomInfo {
     return { code: this.code, hostId: this.#hostId, createdAt: this.createdAt, maxMembers: this.maxMembers };
+  }
+
+  /** What survives a server restart: everything but presence, connections and rate buckets. */
+  snapshot(): RoomSnapshot {
+    return {
+      code: this.code,
+      createdAt: this.createdAt,
+      maxMembers: this.maxMembers,
+      hostId: this.#hostId,
+      nextChatId: this.#nextChatId,
+      chat: this.chatHistory(),
+      members: this.members().map((m) => ({
+        peerId: m.peerId,
+        name: m.name,
+        role: m.role,
+        joinedAt: m.joinedAt,
+        tokenHash: m.tokenHash.toString('base64'),
+      })),
+    };
+  }
+
+  /** A room as it was saved; every member is `reconnecting` until they resume. */
+  static restore(s: RoomSnapshot, now: number): Room {
+    const room = new Room(s.code, s.createdAt, s.maxMembers);
+    room.#hostId = s.hostId;
+    room.#nextChatId = s.nextChatId;
+    room.#chat.push(...s.chat.slice(-LIMITS.chatHistory));
+    for (const m of s.members) {
+      room.#members.set(m.peerId, {
+        peerId: m.peerId,
+        name: m.name,
+        role: m.role,
+        joinedAt: m.joinedAt,
+        presence: 'reconnecting',
+        tokenHash: Buffer.from(m.tokenHash, 'base64'),
+        chatBucket: new TokenBucket(CHAT_BURST, CHAT_PER_SECOND, now),
+      });
+    }
+    return room;
   }
 
   static view(member: MemberRecord): Member {

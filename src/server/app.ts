@@ -10,9 +10,13 @@ import type { Config } from './config.js';
 import { type Clock, Hub, systemClock } from './Hub.js';
 import { lanAddresses } from './lan.js';
 import type { Logger } from './logger.js';
+import { RoomStore } from './RoomStore.js';
 import { SignalingServer } from './SignalingServer.js';
 import { createStaticHandler, SECURITY_HEADERS } from './staticFiles.js';
 import { loadOrCreateTls } from './tls.js';
+
+/** How often changed rooms are written to the data folder. */
+const SAVE_EVERY_MS = 1000;
 
 export interface RunningServer {
   hub: Hub;
@@ -24,7 +28,7 @@ export interface RunningServer {
   httpsPort: number | undefined;
   httpPort: number | undefined;
   selfSigned: boolean;
-  /** Stops accepting, says goodbye to every client, closes; idempotent. */
+  /** Saves the rooms, stops accepting, says goodbye to every client (they reconnect), closes; idempotent. */
   close(): Promise<void>;
 }
 
@@ -36,6 +40,11 @@ export async function startServer(
 ): Promise<RunningServer> {
   const startedAt = clock.now();
   const hub = new Hub(config, clock, log);
+  // Rooms survive a restart: saved every second while they change, and on the way out.
+  const store = new RoomStore(config.dataDir, log, () => clock.now());
+  hub.restore(store.load());
+  const saveTimer = setInterval(() => store.save(hub.snapshot()), SAVE_EVERY_MS);
+  saveTimer.unref();
   const signaling = new SignalingServer(
     hub,
     {
@@ -112,6 +121,7 @@ export async function startServer(
       httpsPort = await listen(server, config.httpsPort);
     }
   } catch (err) {
+    clearInterval(saveTimer);
     signaling.close();
     for (const s of servers) s.close();
     throw err;
@@ -128,6 +138,8 @@ export async function startServer(
     selfSigned,
     close() {
       closing ??= (async () => {
+        clearInterval(saveTimer);
+        store.save(hub.snapshot());
         signaling.close();
         await Promise.all(
           servers.map(

@@ -16,9 +16,12 @@ async function newPerson(
   return { name, page };
 }
 
-/** Opens the landing page, types a name and hosts a jam; returns the room code shown. */
-export async function hostJam(person: Person, query = ''): Promise<string> {
-  await person.page.goto(`/${query}`);
+/**
+ * Opens the landing page, types a name and hosts a jam; returns the room code shown. `origin` is
+ * the server's (default: the project's baseURL).
+ */
+export async function hostJam(person: Person, query = '', origin = ''): Promise<string> {
+  await person.page.goto(`${origin}/${query}`);
   await person.page.getByTestId('name-input').fill(person.name);
   await person.page.getByTestId('host-button').click();
   const code = person.page.getByTestId('room-code');
@@ -27,8 +30,8 @@ export async function hostJam(person: Person, query = ''): Promise<string> {
 }
 
 /** Opens the landing page, types a name and the code, and joins. */
-export async function joinJam(person: Person, code: string, query = ''): Promise<void> {
-  await person.page.goto(`/${query}`);
+export async function joinJam(person: Person, code: string, query = '', origin = ''): Promise<void> {
+  await person.page.goto(`${origin}/${query}`);
   await person.page.getByTestId('name-input').fill(person.name);
   await person.page.getByTestId('code-input').fill(code);
   await person.page.getByTestId('join-button').click();

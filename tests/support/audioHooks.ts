@@ -9,6 +9,7 @@ import type { TestHooksWindow } from '../../src/client/media/testHooksApi.js';
 export const hooks = (page: Page) => ({
   startProbe: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.startProbe()),
   clicks: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.clicks()),
+  suspendOutput: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.suspendOutput()),
   startSourceProbe: () =>
     page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.startSourceProbe()),
   sourceClicks: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.sourceClicks()),

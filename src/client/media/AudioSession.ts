@@ -132,6 +132,16 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     if (player.running) this.#set({ phase: 'ready' });
   }
 
+  /**
+   * The page is back in view (a phone woke, a tab was shown again): a context the system suspended
+   * meanwhile is resumed (the person has interacted with the page before, so browsers allow it);
+   * the playout then finds its place again from the output clock.
+   */
+  wake(): void {
+    const player = this.#player;
+    if (player && !player.running) void player.resume().catch(() => {});
+  }
+
   setVolume(volume: number): void {
     this.#player?.setVolume(volume);
     writeNumber(VOLUME_KEY, volume);

@@ -171,7 +171,7 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     const link = new PeerLink(
       peerId,
       'host',
-      this.ice(),
+      () => this.ice(),
       (p) => this.sendSignal(peerId, p),
       (audio, clock) => this.#worker.handOver(peerId, audio, clock),
     );

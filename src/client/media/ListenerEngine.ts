@@ -173,7 +173,7 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
     const link = new PeerLink(
       this.hostId,
       'listener',
-      this.ice(),
+      () => this.ice(),
       (p) => this.sendSignal(this.hostId, p),
       (audio, clock) => this.#worker.handOver(this.hostId, audio, clock),
       linkId,

@@ -54,6 +54,8 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   #closed = false;
   #opened = false;
   #pendingCandidates: RTCIceCandidateInit[] = [];
+  /** The transport policy this connection was born with (Chromium keeps it for good). */
+  readonly #relayOnly: boolean;
 
   /** Names this connection in every signal it sends (the host picks it; the listener adopts it). */
   readonly linkId: string;
@@ -62,7 +64,8 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   constructor(
     readonly peerId: string,
     readonly role: LinkRole,
-    ice: IceOptions,
+    /** The ICE settings now: read at birth and again at an ICE restart, for fresh TURN credentials. */
+    readonly ice: () => IceOptions,
     sendSignal: (payload: SignalPayload) => void,
     handOver: HandOver,
     linkId?: string,
@@ -70,7 +73,9 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     super();
     this.linkId = linkId ?? Math.random().toString(36).slice(2, 12);
     this.#send = (payload) => sendSignal({ ...payload, link: this.linkId });
-    this.pc = new RTCPeerConnection(rtcConfiguration(ice));
+    const first = ice();
+    this.#relayOnly = first.relayOnly;
+    this.pc = new RTCPeerConnection(rtcConfiguration(first));
     const audio = this.pc.createDataChannel(AUDIO_CHANNEL, {
       negotiated: true,
       id: 0,
@@ -127,6 +132,8 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
       if (payload.kind === 'description') {
         const description = payload.description;
         if (description.type === 'offer' && this.role === 'listener') {
+          // A second offer is an ICE restart: gather with the newest TURN credentials.
+          if (this.pc.remoteDescription) this.#refreshIceServers();
           await this.pc.setRemoteDescription(description);
           await this.#flushCandidates();
           await this.pc.setLocalDescription();
@@ -150,7 +157,22 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
    * new connection: see IceOptions.)
    */
   #restartIce(): void {
-    if (this.role === 'host' && !this.#closed) void this.#offer(true);
+    if (this.role !== 'host' || this.#closed) return;
+    this.#refreshIceServers();
+    void this.#offer(true);
+  }
+
+  /**
+   * The newest TURN credentials (each rejoin mints new ones): the ones this connection was born with
+   * may have expired by the time its path fails, and coturn then refuses a new allocation.
+   */
+  #refreshIceServers(): void {
+    try {
+      const config = rtcConfiguration({ servers: this.ice().servers, relayOnly: this.#relayOnly });
+      this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers: config.iceServers ?? [] });
+    } catch (err) {
+      console.warn('peer link: new ICE servers refused', err);
+    }
   }
 
   sendControl(text: string): void {

@@ -54,6 +54,9 @@ export function installTestHooks(audio: AudioSession): void {
       return probing;
     },
     clicks: () => [...clicks],
+    async suspendOutput() {
+      await audio.player?.ctx.suspend();
+    },
     startSourceProbe() {
       sourceProbing ??= (async () => {
         const source = await waitFor(() => audio.host?.source);

@@ -9,6 +9,8 @@
 export interface TestHooks {
   /** Starts detecting clicks at this device's output; returns when the detector runs. */
   startProbe(): Promise<boolean>;
+  /** Suspends this device's audio output, as a sleeping phone's system does. */
+  suspendOutput(): Promise<void>;
   /** Local times (ms, performance.timeOrigin + now) at which clicks left this device's output. */
   clicks(): number[];
   /**
