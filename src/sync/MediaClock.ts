@@ -10,7 +10,12 @@ import type { AffineLine } from './TimingLine.js';
  * grid and a host-clock schedule at once, and follows the host sound card's drift (the slope).
  */
 export class MediaClock {
-  readonly #fit = new LineFit({ windowX: 60_000, maxPoints: 1500, outlierY: 5, stepPoints: 8, stepY: 5 }, 1);
+  // The host's stamps lie exactly on one line per epoch (Timeline), so after an epoch change the
+  // slope of the new points is believed from 100 ms on, instead of holding the old one for seconds.
+  readonly #fit = new LineFit(
+    { windowX: 60_000, maxPoints: 1500, outlierY: 5, stepPoints: 8, stepY: 5, minSlopeSpan: 100 },
+    1,
+  );
 
   add(mediaMs: number, hostMs: number): void {
     this.#fit.add(mediaMs, hostMs);
