@@ -36,6 +36,9 @@ export default defineConfig({
   expect: { timeout: 15_000 },
   // 2 cores: one test at a time, each with several pages, is what holds up under load.
   workers: 1,
+  // The audio projects get one retry: on a loaded 2-core CI machine every page's audio stalls now
+  // and then (see sync.spec.ts), and once in a few runs a stall lands inside a measured window.
+  // A retried test is reported as "flaky" in the output, so it stays visible.
   retries: 0,
   reporter: [['list']],
   use: {
@@ -51,10 +54,15 @@ export default defineConfig({
   // measurements its own.
   projects: [
     { name: 'rooms', testMatch: 'jam.spec.ts' },
-    { name: 'files', testMatch: 'files.spec.ts' },
-    { name: 'sync', testMatch: 'sync.spec.ts' },
-    { name: 'drops', testMatch: 'drops.spec.ts' },
-    { name: 'network', testMatch: 'network.spec.ts', use: { baseURL: `http://127.0.0.1:${netPort}` } },
+    { name: 'files', testMatch: 'files.spec.ts', retries: 1 },
+    { name: 'sync', testMatch: 'sync.spec.ts', retries: 1 },
+    { name: 'drops', testMatch: 'drops.spec.ts', retries: 1 },
+    {
+      name: 'network',
+      testMatch: 'network.spec.ts',
+      retries: 1,
+      use: { baseURL: `http://127.0.0.1:${netPort}` },
+    },
   ],
   webServer: [
     {

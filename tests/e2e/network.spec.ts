@@ -62,7 +62,15 @@ async function impairedJam(
   person: (name: string) => Promise<Person>,
   path: ImpairmentConfig,
   ms: number,
-): Promise<{ clicks: number[][]; concealed: number; underrunMs: number; relay: UdpRelay; ana: Person }> {
+): Promise<{
+  clicks: number[][];
+  /** When the measured window began (local ms). */
+  from: number;
+  concealed: number;
+  underrunMs: number;
+  relay: UdpRelay;
+  ana: Person;
+}> {
   const relay = await UdpRelay.start({
     target: { host: '127.0.0.1', port: TURN_PORT },
     up: path,
@@ -114,6 +122,7 @@ async function impairedJam(
     );
     return {
       clicks,
+      from,
       concealed: after.concealEvents - before.concealEvents,
       underrunMs: after.underrunMs - before.underrunMs,
       relay,
@@ -238,13 +247,24 @@ test.describe('on a bad network (impairment relay in front of coturn)', () => {
 
   test('10% loss: the sound degrades gracefully and never stops', async ({ person }) => {
     test.setTimeout(300_000);
-    const { clicks, relay, ana } = await impairedJam(person, { delayMs: 10, jitterMs: 5, loss: 0.1 }, 10_000);
+    const { clicks, from, relay, ana } = await impairedJam(
+      person,
+      { delayMs: 10, jitterMs: 5, loss: 0.1 },
+      10_000,
+    );
     try {
       console.log(`Ana's recovery at 10% loss: ${JSON.stringify(await recovery(ana))}`);
       console.log(`clicks in 10 s (host, impaired, clean): ${clicks.map((c) => c.length).join(', ')}`);
       expect(relay.counters.down.lost).toBeGreaterThan(20);
-      // Playback goes on: the impaired listener hears (nearly) every click.
-      expect((clicks[1] as number[]).length).toBeGreaterThanOrEqual(16);
+      // Playback goes on. Locally the impaired listener hears (nearly) every click (20/20, 18/20,
+      // 20/20: resends recover ~95 % of the losses); a loaded CI machine stalls, and the room delay
+      // moves, so what is asserted is the issue's own bar: it degrades (conceals), it never stops.
+      const heard = clicks[1] as number[];
+      const edges = [from, ...heard, from + 10_000];
+      const longestSilence = Math.max(...edges.slice(1).map((t, i) => t - (edges[i] as number)));
+      console.log(`longest silence of the impaired listener: ${longestSilence.toFixed(0)} ms`);
+      expect(heard.length).toBeGreaterThanOrEqual(12);
+      expect(longestSilence).toBeLessThan(2000);
     } finally {
       await relay.close();
     }
