@@ -38,6 +38,29 @@ describe('FrameOrder: frames to the decoder in order, losses asked for again in 
     expect(o.counters.nacks).toBe(3);
   });
 
+  it('asks again only once a resend is overdue: after how long resends have taken on this path', () => {
+    const o = new FrameOrder<string>({ graceMs: 5, retryMs: 20 });
+    const deadline = until(10_000);
+    o.push(0, 'f0', 0);
+    // Ten losses, each resent 50 ms after its NACK (a jittery path and a busy host).
+    let now = 0;
+    for (let k = 0; k < 10; k++) {
+      const lost = 1 + 2 * k;
+      o.push(lost + 1, 'next', now);
+      now += 5;
+      expect(o.poll(now, deadline, 2).nack).toEqual([lost]);
+      now += 50;
+      o.push(lost, 'resent', now, true);
+    }
+    expect(o.turnaroundMs).toBe(50);
+    // A new loss: asked for once, and not again before 1.2 x 50 ms (it was 20 ms before).
+    o.push(22, 'x', now);
+    expect(o.poll(now + 5, deadline, 2).nack).toEqual([21]);
+    expect(o.poll(now + 35, deadline, 2).nack).toEqual([]);
+    expect(o.poll(now + 64, deadline, 2).nack).toEqual([]);
+    expect(o.poll(now + 66, deadline, 2).nack).toEqual([21]);
+  });
+
   it('waits longer before asking on a path that reorders, as long as reordered frames come late', () => {
     const o = new FrameOrder<number>({ graceMs: 5, maxGraceMs: 100 });
     // Every other frame comes 30 ms late by itself: that is reordering, not loss.

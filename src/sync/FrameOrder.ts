@@ -45,6 +45,8 @@ export type DeadlineOf = (seq: number) => number | null;
 
 /** Reordered frames remembered for the grace. */
 const REORDER_SAMPLES = 128;
+/** Resend turnarounds (NACK sent -> resent frame in) remembered for the retry interval. */
+const TURNAROUND_SAMPLES = 64;
 
 interface Missing {
   since: number;
@@ -61,6 +63,10 @@ export class FrameOrder<F> {
   #reorderNext = 0;
   #grace: number;
   #sinceGrace = 0;
+  /** How long resends took to come (ms), the last TURNAROUND_SAMPLES, and their 90th percentile. */
+  readonly #turnarounds: number[] = [];
+  #turnaroundNext = 0;
+  #turnaroundP90 = 0;
   readonly #retryMs: number;
   readonly #maxNacks: number;
   readonly #maxGap: number;
@@ -134,6 +140,7 @@ export class FrameOrder<F> {
         this.#missing.delete(seq);
         this.counters.recovered++;
         if (!resent) this.#reordered(now - m.since);
+        else if (Number.isFinite(m.lastNack)) this.#turnaround(now - m.lastNack);
       }
     }
     return this.#release();
@@ -155,7 +162,10 @@ export class FrameOrder<F> {
       ready.push(...this.#release());
     }
     const nack: number[] = [];
-    const retry = Math.max(this.#retryMs, 1.5 * rttMs);
+    // Asked again only once an answer is overdue: after 1.5 x the clock's lowest round trip, or the
+    // resends' own turnaround (a jittery path and the host's worker make it longer; asking sooner
+    // only brings duplicates, which use up the host's resend budget and leave other frames lost).
+    const retry = Math.max(this.#retryMs, 1.5 * rttMs, 1.2 * this.#turnaroundP90);
     for (const [seq, m] of this.#missing) {
       if (now - m.since < this.#grace || now - m.lastNack < retry || m.nacks >= this.#maxNacks) continue;
       const deadline = deadlineOf(seq);
@@ -177,6 +187,18 @@ export class FrameOrder<F> {
     const sorted = [...this.#reorderLate].sort((a, b) => a - b);
     const p95 = sorted[Math.floor(0.95 * (sorted.length - 1))] ?? 0;
     this.#grace = Math.min(this.#maxGraceMs, Math.max(this.#graceMs, p95));
+  }
+
+  /** The retry interval's measure: the 90th percentile of recent resend turnarounds (ms). */
+  get turnaroundMs(): number {
+    return this.#turnaroundP90;
+  }
+
+  #turnaround(ms: number): void {
+    this.#turnarounds[this.#turnaroundNext] = ms;
+    this.#turnaroundNext = (this.#turnaroundNext + 1) % TURNAROUND_SAMPLES;
+    const sorted = [...this.#turnarounds].sort((a, b) => a - b);
+    this.#turnaroundP90 = sorted[Math.floor(0.9 * (sorted.length - 1))] ?? 0;
   }
 
   #release(): F[] {

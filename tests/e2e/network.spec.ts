@@ -70,6 +70,7 @@ async function impairedJam(
   underrunMs: number;
   relay: UdpRelay;
   ana: Person;
+  hana: Person;
 }> {
   const relay = await UdpRelay.start({
     target: { host: '127.0.0.1', port: TURN_PORT },
@@ -127,6 +128,7 @@ async function impairedJam(
       underrunMs: after.underrunMs - before.underrunMs,
       relay,
       ana,
+      hana,
     };
   }
 }
@@ -247,18 +249,29 @@ test.describe('on a bad network (impairment relay in front of coturn)', () => {
 
   test('10% loss: the sound degrades gracefully and never stops', async ({ person }) => {
     test.setTimeout(300_000);
-    const { clicks, from, relay, ana } = await impairedJam(
+    const { clicks, from, relay, ana, hana } = await impairedJam(
       person,
       { delayMs: 10, jitterMs: 5, loss: 0.1 },
       10_000,
     );
     try {
       console.log(`Ana's recovery at 10% loss: ${JSON.stringify(await recovery(ana))}`);
+      const host = (
+        await hooks(hana.page).snapshot<{
+          host: { resent: number; resendsRefused: number; linkDrops: number[] } | null;
+        }>()
+      ).host;
+      console.log(
+        `host: resent ${host?.resent}, resends refused ${host?.resendsRefused}, frames dropped for a backed-up channel ${host?.linkDrops.join('/')}`,
+      );
       console.log(`clicks in 10 s (host, impaired, clean): ${clicks.map((c) => c.length).join(', ')}`);
       expect(relay.counters.down.lost).toBeGreaterThan(20);
-      // Playback goes on. Locally the impaired listener hears (nearly) every click (20/20, 18/20,
-      // 20/20: resends recover ~95 % of the losses); a loaded CI machine stalls, and the room delay
-      // moves, so what is asserted is the issue's own bar: it degrades (conceals), it never stops.
+      // Playback goes on: the issue's own bar, it degrades (conceals), it never stops. Most runs the
+      // impaired listener hears every click (resends recover ~97 % of the losses). In about one run
+      // in three here, the data channel's SCTP congestion control settles below the stream's rate
+      // on this path, the host drops frames for the backed-up channel (900-2500 in a run), and the
+      // sound stops for 1.5-3 s at a time: a known open problem, which the bitrate ladder (a lower
+      // rung for a congested listener) is for. This test fails then, as it should.
       const heard = clicks[1] as number[];
       const edges = [from, ...heard, from + 10_000];
       const longestSilence = Math.max(...edges.slice(1).map((t, i) => t - (edges[i] as number)));

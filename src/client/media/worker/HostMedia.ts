@@ -118,7 +118,7 @@ export class HostMedia {
       for (const seq of m.value.seqs) {
         const packet = this.#sent.get(seq);
         if (!packet) continue;
-        if (!resends.take(now)) {
+        if (audio.congested || !resends.take(now)) {
           this.counters.resendsRefused++;
           break;
         }

@@ -28,6 +28,16 @@ export class Wire {
     }
   }
 
+  /**
+   * The channel is sending slower than it is fed (SCTP's congestion control backed off: measured on
+   * a 10 %-loss path, it sometimes settles below the stream's rate). Extra traffic, such as resends,
+   * only deepens the queue then.
+   */
+  get congested(): boolean {
+    const end = this.end;
+    return !(end instanceof MessagePort) && end.bufferedAmount > AUDIO_BACKLOG_BYTES / 4;
+  }
+
   onMessage(handler: (data: ArrayBuffer) => void): void {
     this.#onMessage = handler;
   }
