@@ -38,10 +38,13 @@ const SavedRoom = z
     chat: z.array(ChatMessage).max(LIMITS.chatHistory),
     members: z.array(SavedMember).min(1),
   })
-  .refine((r) => r.members.filter((m) => m.role === 'host' && m.peerId === r.hostId).length === 1, {
-    message: 'the host must be a member, once',
-  })
-  .refine((r) => r.members.filter((m) => m.role === 'host').length === 1, { message: 'one host' });
+  .refine(
+    (r) => {
+      const hosts = r.members.filter((m) => m.role === 'host');
+      return hosts.length === 1 && hosts[0]?.peerId === r.hostId;
+    },
+    { message: 'exactly one host, the one the room names' },
+  );
 
 const SavedRooms = z.object({
   version: z.literal(1),

@@ -1,4 +1,5 @@
-import type { Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
+import type { ScheduleJumps } from '../../src/client/media/worker/messages.js';
 import { hooks } from '../support/audioHooks.js';
 
 export { hooks };
@@ -79,25 +80,17 @@ export function clickWav(seconds: number, periodSec = 0.5, rate = 48_000): Buffe
   return Buffer.concat([header, data]);
 }
 
-interface Jumps {
-  output: number;
-  clock: number;
-  media: number;
-  delay: number;
-  last: number[];
-}
-
 interface DeviceSnapshot {
   clock: { offset: number; uncertainty: number; rtt: number } | null;
   outputClock: { steps: number; scatterMs: number } | null;
   playout: { errorMs: number; hardResyncs: number; targetSteps: number } | null;
   host: {
     decodeOdd?: number;
-    scheduleJumps?: Jumps | null;
+    scheduleJumps?: ScheduleJumps | null;
     captureSteps?: number;
     timelineRedraws?: number;
   } | null;
-  listener: { decodeOdd?: number; scheduleJumps?: Jumps | null } | null;
+  listener: { decodeOdd?: number; scheduleJumps?: ScheduleJumps | null } | null;
 }
 
 /**
@@ -134,4 +127,11 @@ export async function describeDevices(pages: Page[], clicks: number[][], periodM
     }),
   );
   return lines.join('\n');
+}
+
+/** Waits until this device's own member entry says it is in sync. */
+export async function expectInSync(page: Page, timeout = 30_000): Promise<void> {
+  await expect(
+    page.locator('[data-testid=member][data-self=true] [data-testid=member-sync]'),
+  ).toHaveAttribute('data-in-sync', 'true', { timeout });
 }

@@ -1,5 +1,5 @@
 import { ServerProcess } from '../support/serverProcess.js';
-import { compareClicks, hooks, quantile } from './audio-helpers.js';
+import { compareClicks, expectInSync, hooks, quantile } from './audio-helpers.js';
 import { expect, hostJam, joinJam, type Person, test } from './fixtures.js';
 
 const query = '?latency=playback'; // as in sync.spec.ts
@@ -13,11 +13,7 @@ async function clicksOver(people: Person[], ms: number): Promise<number[][]> {
   );
 }
 
-async function inSync(person: Person, timeout = 30_000): Promise<void> {
-  await expect(
-    person.page.locator('[data-testid=member][data-self=true] [data-testid=member-sync]'),
-  ).toHaveAttribute('data-in-sync', 'true', { timeout });
-}
+const inSync = (person: Person, timeout?: number) => expectInSync(person.page, timeout);
 
 async function startClickTrack(host: Person, listeners: Person[]): Promise<void> {
   await host.page.getByTestId('source-test').click();

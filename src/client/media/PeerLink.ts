@@ -56,6 +56,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   #pendingCandidates: RTCIceCandidateInit[] = [];
   /** The transport policy this connection was born with (Chromium keeps it for good). */
   readonly #relayOnly: boolean;
+  readonly #ice: () => IceOptions;
 
   /** Names this connection in every signal it sends (the host picks it; the listener adopts it). */
   readonly linkId: string;
@@ -65,7 +66,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     readonly peerId: string,
     readonly role: LinkRole,
     /** The ICE settings now: read at birth and again at an ICE restart, for fresh TURN credentials. */
-    readonly ice: () => IceOptions,
+    ice: () => IceOptions,
     sendSignal: (payload: SignalPayload) => void,
     handOver: HandOver,
     linkId?: string,
@@ -73,6 +74,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     super();
     this.linkId = linkId ?? Math.random().toString(36).slice(2, 12);
     this.#send = (payload) => sendSignal({ ...payload, link: this.linkId });
+    this.#ice = ice;
     const first = ice();
     this.#relayOnly = first.relayOnly;
     this.pc = new RTCPeerConnection(rtcConfiguration(first));
@@ -168,7 +170,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
    */
   #refreshIceServers(): void {
     try {
-      const config = rtcConfiguration({ servers: this.ice().servers, relayOnly: this.#relayOnly });
+      const config = rtcConfiguration({ servers: this.#ice().servers, relayOnly: this.#relayOnly });
       this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers: config.iceServers ?? [] });
     } catch (err) {
       console.warn('peer link: new ICE servers refused', err);

@@ -151,7 +151,7 @@ export class HostMedia {
       timelineRedraws: this.#timeline.redraws,
       decodeMax: this.#decoder.takeMaxLag(),
       decodeOdd: this.#decoder.odd,
-      scheduleJumps: { ...this.schedule.jumps, last: [...this.schedule.jumps.last] },
+      scheduleJumps: this.schedule.jumpsNow(),
       encodeP50,
       encodeP99,
     };

@@ -116,7 +116,7 @@ export class ListenerMedia {
       decodeMax: this.#decoder.takeMaxLag(),
       decodeUnmatched: this.#decoder.unmatched,
       decodeOdd: this.#decoder.odd,
-      scheduleJumps: { ...this.schedule.jumps, last: [...this.schedule.jumps.last] },
+      scheduleJumps: this.schedule.jumpsNow(),
       recovery: { ...this.#order.counters },
     };
   }

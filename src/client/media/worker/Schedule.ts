@@ -38,8 +38,7 @@ export class Schedule {
   #output: AffineLine | null = null;
   #renderLeadMs = 0;
   readonly jumps: ScheduleJumps = { output: 0, clock: 0, media: 0, delay: 0, last: [] };
-  #prev: { output: AffineLine; offset: number; media: AffineLine; delayMs: number; line: TimingLine } | null =
-    null;
+  #prev: { output: AffineLine; media: AffineLine; delayMs: number; line: TimingLine } | null = null;
   readonly #timer: ReturnType<typeof setInterval>;
 
   constructor(
@@ -54,6 +53,11 @@ export class Schedule {
 
   get renderLeadMs(): number {
     return this.#renderLeadMs;
+  }
+
+  /** A copy of the jump counts, for the worker's state report. */
+  jumpsNow(): ScheduleJumps {
+    return { ...this.jumps, last: [...this.jumps.last] };
   }
 
   get output(): AffineLine | null {
@@ -151,7 +155,7 @@ export class Schedule {
     const offset = (this.toHost(localAtRef) ?? localAtRef) - localAtRef;
     const delayMs = this.#delayMs + this.#offsetMs;
     const prev = this.#prev;
-    if (media) this.#prev = { output, offset, media, delayMs, line };
+    if (media) this.#prev = { output, media, delayMs, line };
     if (!prev || !media) return;
     const moved = prev.line.mediaRef + prev.line.slope * (line.ctxRefMs - prev.line.ctxRefMs) - line.mediaRef;
     if (Math.abs(moved) <= JUMP_MS) return;
@@ -159,7 +163,7 @@ export class Schedule {
     j.last.push(Math.round(-moved * 100) / 100);
     if (j.last.length > 8) j.last.shift();
     const host = localAtRef + offset - delayMs;
-    const outMoved = Math.abs(lineAt(output, line.ctxRefMs) - lineAt(prev.output, line.ctxRefMs));
+    const outMoved = Math.abs(localAtRef - lineAt(prev.output, line.ctxRefMs));
     const mediaMoved = Math.abs(lineInverse(media, host) - lineInverse(prev.media, host));
     if (Math.abs(delayMs - prev.delayMs) > JUMP_MS / 2) j.delay++;
     else if (outMoved > JUMP_MS / 2) j.output++;
