@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import type { HostCounters } from '../src/client/media/worker/messages.js';
+import type { HostCounters, LinkRate } from '../src/client/media/worker/messages.js';
 import { hooks as pageHooks } from '../tests/support/audioHooks.js';
 
 /**
@@ -44,7 +44,7 @@ export interface Snapshot {
   context: { baseLatencyMs: number; outputLatencyMs: number } | null;
   outputClock: { ready: boolean; steps: number; ignored: number; scatterMs: number } | null;
   /** Host: the media worker's counters (cumulative) and diagnostics, and frames dropped per link. */
-  host?: (HostCounters & { linkDrops: number[] }) | null;
+  host?: (HostCounters & { linkDrops: number[]; linkRates: LinkRate[] }) | null;
   listener?: { maxAgeMs: number; ageP50: number; decodeMax?: number } | null;
 }
 

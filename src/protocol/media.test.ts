@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AUDIO_HEADER_BYTES,
+  BITRATE_LADDER,
   decodeAudioFrame,
   decodeClockMessage,
   decodeNack,
@@ -9,9 +10,12 @@ import {
   encodeClockReply,
   encodeNack,
   FLAG_DISCONTINUITY,
+  FLAG_RESENT,
   MAX_NACK_SEQS,
   parseHostControl,
   parseListenerControl,
+  rungOf,
+  withRung,
 } from './media.js';
 
 const frame = {
@@ -31,6 +35,17 @@ describe('audio frames', () => {
       ...frame,
       payload: [1, 2, 3, 250],
     });
+  });
+
+  it('carry their rung on the bitrate ladder beside the other flags', () => {
+    for (const [rung] of BITRATE_LADDER.entries()) {
+      const flags = withRung(FLAG_DISCONTINUITY | FLAG_RESENT, rung);
+      const parsed = decodeAudioFrame(encodeAudioFrame({ ...frame, flags }));
+      expect(parsed.ok && rungOf(parsed.value.flags)).toBe(rung);
+      expect(parsed.ok && parsed.value.flags & (FLAG_DISCONTINUITY | FLAG_RESENT)).toBe(3);
+    }
+    // A rung past the ladder's end (from a newer or a broken host) is no rung.
+    expect(rungOf(0x70)).toBe(-1);
   });
 
   it.each([

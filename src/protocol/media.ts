@@ -38,6 +38,8 @@ export const SyncStatus = z.object({
   lateFrames: z.number(),
   underrunMs: z.number(),
   inSync: z.boolean(),
+  /** The Opus bitrate this device gets, kbit/s: its rung on the host's ladder (absent before audio). */
+  kbps: z.number().min(0).max(1000).optional(),
 });
 export type SyncStatus = z.infer<typeof SyncStatus>;
 

@@ -41,9 +41,35 @@ const MAX_OPUS_BYTES = 1275 * 3;
 export const FLAG_DISCONTINUITY = 1;
 /** A frame sent again because a listener asked (NACK): its age says nothing about the path's delay. */
 export const FLAG_RESENT = 2;
+/**
+ * Flags bits 4-6: the frame's rung on the bitrate ladder. The host encodes the same frames (same
+ * seq and stamp) once per rung in use and sends each listener one rung; a listener may be moved to
+ * another rung between two frames, and its decoder goes on without a gap.
+ */
+const RUNG_SHIFT = 4;
+const RUNG_MASK = 0x70;
+
+/** Opus bitrates (bit/s), highest first: the host's ladder. */
+export const BITRATE_LADDER = [256_000, 160_000, 96_000, 64_000, 32_000] as const;
+/** Where a new listener starts (160 kbit/s: music grade), before the host measures its path. */
+export const START_RUNG = 1;
+
+/** The flags with `rung` (index into BITRATE_LADDER) set. */
+export function withRung(flags: number, rung: number): number {
+  return (flags & ~RUNG_MASK) | ((rung << RUNG_SHIFT) & RUNG_MASK);
+}
+
+/** The frame's rung (index into BITRATE_LADDER), or -1 if the flags name none. */
+export function rungOf(flags: number): number {
+  const rung = (flags & RUNG_MASK) >> RUNG_SHIFT;
+  return rung < BITRATE_LADDER.length ? rung : -1;
+}
 
 export interface AudioFrame {
-  /** FLAG_DISCONTINUITY: first frame after a seek, source switch or encoder restart. FLAG_RESENT. */
+  /**
+   * FLAG_DISCONTINUITY: first frame after a seek, source switch or encoder restart. FLAG_RESENT.
+   * Bits 4-6: the rung (rungOf).
+   */
   flags: number;
   /** Changes whenever the host restarts its encoder; a listener resets its decoder on a change. */
   streamId: number;

@@ -1,5 +1,5 @@
 import { expect, type Page } from '@playwright/test';
-import type { ScheduleJumps } from '../../src/client/media/worker/messages.js';
+import type { LinkRate, ScheduleJumps } from '../../src/client/media/worker/messages.js';
 import { hooks } from '../support/audioHooks.js';
 
 export { hooks };
@@ -89,6 +89,8 @@ interface DeviceSnapshot {
     scheduleJumps?: ScheduleJumps | null;
     captureSteps?: number;
     timelineRedraws?: number;
+    encoders?: number;
+    linkRates?: LinkRate[];
   } | null;
   listener: { decodeOdd?: number; scheduleJumps?: ScheduleJumps | null } | null;
 }
@@ -116,8 +118,11 @@ export async function describeDevices(pages: Page[], clicks: number[][], periodM
           `output clock ${s.outputClock.steps} steps, scatter ${s.outputClock.scatterMs.toFixed(2)} ms`,
         );
       parts.push(`odd decodes ${s.host?.decodeOdd ?? s.listener?.decodeOdd ?? 0}`);
-      if (s.host)
+      if (s.host) {
         parts.push(`capture clock steps ${s.host.captureSteps}, timeline redraws ${s.host.timelineRedraws}`);
+        const rates = (s.host.linkRates ?? []).map((r) => `${r.kbps} (${r.downs} down, ${r.ups} up)`);
+        parts.push(`${s.host.encoders} encoders; listeners' kbps ${rates.join(', ')}`);
+      }
       const j = s.host?.scheduleJumps ?? s.listener?.scheduleJumps;
       if (j)
         parts.push(

@@ -13,7 +13,7 @@ import { type IceOptions, PeerLink } from './PeerLink.js';
 import { localNow, type Player } from './Player.js';
 import type { Source } from './Sources.js';
 import { syncStatus } from './syncStatus.js';
-import { emptyHostCounters, type HostCounters } from './worker/messages.js';
+import { emptyHostCounters, type HostCounters, type LinkRate } from './worker/messages.js';
 import type { CaptureIn } from './worklets/capture.worklet.js';
 
 export interface HostEvents {
@@ -64,6 +64,10 @@ export class HostEngine extends TypedEmitter<HostEvents> {
   counters: HostCounters = emptyHostCounters();
   /** Frames dropped per listener because its channel was backed up. */
   drops: Record<string, number> = {};
+  /** Each listener's rung on the bitrate ladder. */
+  rates: Record<string, LinkRate> = {};
+  /** The rung this device's own playout decodes (kbit/s). */
+  #ownKbps = 0;
 
   /** When each listener last asked for a new connection (at most one per RECONNECT_EVERY_MS). */
   readonly #reconnectedAt = new Map<string, number>();
@@ -86,6 +90,8 @@ export class HostEngine extends TypedEmitter<HostEvents> {
         maxSendLagMs: Math.max(m.counters.maxSendLagMs, this.counters.maxSendLagMs),
       };
       this.drops = m.drops;
+      this.rates = m.rates;
+      this.#ownKbps = m.ownKbps;
       this.#streamId = m.streamId;
       this.#ownNeedMs = m.needMs;
     });
@@ -278,12 +284,18 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     this.policy.update(localNow(), this.#needs(), late);
     if (this.policy.delayMs !== before) this.#applyDelay();
     const table: Record<string, SyncStatus> = {};
-    for (const [peerId, r] of this.#reports) if (this.links.has(peerId)) table[peerId] = r.status;
-    table[this.selfId] = syncStatus(this.player.stats, this.policy.delayMs, {
-      uncertainty: 0,
-      rtt: 0,
-      ready: true,
-    });
+    for (const [peerId, r] of this.#reports) {
+      if (!this.links.has(peerId)) continue;
+      // The rung is the host's to say: it picks it (the report's is the last frame's, a second old).
+      const kbps = this.rates[peerId]?.kbps ?? r.status.kbps;
+      table[peerId] = { ...r.status, ...(kbps ? { kbps } : {}) };
+    }
+    table[this.selfId] = syncStatus(
+      this.player.stats,
+      this.policy.delayMs,
+      { uncertainty: 0, rtt: 0, ready: true },
+      this.#ownKbps,
+    );
     this.#table = table;
     this.emit('syncTable', table);
     this.#broadcast({ type: 'sync-table', entries: table });

@@ -165,6 +165,7 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
       this.player.stats,
       this.#delayMs,
       est && { uncertainty: est.uncertainty, rtt: est.rtt, ready: this.#state?.clockReady ?? false },
+      this.#state?.kbps,
     );
   }
 

@@ -10,6 +10,7 @@ export function syncStatus(
   stats: PlayoutStats | null,
   delayMs: number,
   clock: { uncertainty: number; rtt: number; ready: boolean } | null,
+  kbps?: number,
 ): SyncStatus {
   const errorMs = stats?.errorMs ?? 0;
   return {
@@ -21,5 +22,6 @@ export function syncStatus(
     lateFrames: stats?.framesLate ?? 0,
     underrunMs: stats?.underrunMs ?? 0,
     inSync: Boolean(stats?.playing) && Boolean(clock?.ready) && Math.abs(errorMs) < 2,
+    ...(kbps ? { kbps } : {}),
   };
 }

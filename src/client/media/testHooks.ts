@@ -133,7 +133,13 @@ export function installTestHooks(audio: AudioSession): void {
         clock: est,
         needMs: audio.listener?.needMs() ?? null,
         links: audio.host ? [...audio.host.links.keys()] : null,
-        host: audio.host ? { ...audio.host.counters, linkDrops: Object.values(audio.host.drops) } : null,
+        host: audio.host
+          ? {
+              ...audio.host.counters,
+              linkDrops: Object.values(audio.host.drops),
+              linkRates: Object.values(audio.host.rates),
+            }
+          : null,
         listener: audio.listener
           ? {
               decodeErrors: audio.listener.decodeErrors,

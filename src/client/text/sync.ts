@@ -1,6 +1,6 @@
 import type { SyncStatus } from '../../protocol/media.js';
 
-/** One line for a member's sync, e.g. "in sync, ±0.4 ms · 62 ms delay · 48 ms buffered". */
+/** One line for a member's sync, e.g. "in sync, ±0.4 ms · 62 ms delay · 48 ms buffered · 160 kbps". */
 export function describeSync(s: SyncStatus | undefined): string {
   if (!s) return 'no audio yet';
   const parts = [
@@ -9,6 +9,7 @@ export function describeSync(s: SyncStatus | undefined): string {
     `${Math.round(s.bufferMs)} ms buffered`,
   ];
   if (s.underrunMs > 0) parts.push(`${Math.round(s.underrunMs)} ms concealed`);
+  if (s.kbps) parts.push(`${Math.round(s.kbps)} kbps`);
   return parts.join(' · ');
 }
 

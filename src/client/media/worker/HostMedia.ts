@@ -1,5 +1,7 @@
 import { TokenBucket } from '../../../common/TokenBucket.js';
 import {
+  AUDIO_HEADER_BYTES,
+  BITRATE_LADDER,
   decodeAudioFrame,
   decodeClockMessage,
   decodeNack,
@@ -11,20 +13,29 @@ import {
   FRAME_SAMPLES,
   MEDIA_CHANNELS,
   MEDIA_SAMPLE_RATE,
+  START_RUNG,
+  withRung,
 } from '../../../protocol/mediaWire.js';
 import { CaptureClock } from '../../../sync/CaptureClock.js';
+import { RateControl } from '../../../sync/RateControl.js';
 import { Timeline } from '../../../sync/Timeline.js';
 import { Percentile } from '../stats.js';
 import type { CapturedFrame } from '../worklets/capture.worklet.js';
 import { localNow } from './clock.js';
 import { FrameAge } from './FrameAge.js';
 import { FrameDecoder } from './FrameDecoder.js';
-import { emptyHostCounters, type FromWorker, type HostCounters } from './messages.js';
+import { emptyHostCounters, type FromWorker, type HostCounters, type LinkRate } from './messages.js';
 import { Schedule } from './Schedule.js';
 import type { Wire } from './Wire.js';
 
-/** Opus at 160 kbps stereo: music grade, ~21 KB/s per listener with the 20-byte frame headers. */
-export const DEFAULT_BITRATE = 160_000;
+/** A new rung's encoder runs this many frames before anyone is switched to it (its start-up). */
+const PRIME_FRAMES = 5;
+/** How often each listener's rate is looked at (ms). */
+const RATE_EVERY_MS = 100;
+/** A route's past switches are forgotten this many frames after they took effect. */
+const ROUTE_MEMORY = 50;
+/** Stamps are kept this many frames for the encoders' outputs. */
+const STAMP_KEEP = 200;
 /** A listener probes at most 10 times a second; a flood gets no more answers than this. */
 const PROBES_PER_SECOND = 20;
 /** Frames kept for resending (3 s: more than any room delay a resend could still help). */
@@ -35,17 +46,51 @@ const RESEND_KEEP = 300;
  */
 const RESENDS_PER_SECOND = 40;
 
+/** One Opus encoder of the ladder, fed every captured frame while some receiver uses its rung. */
+interface RungEncoder {
+  readonly rung: number;
+  readonly encoder: AudioEncoder;
+  /** The first frame it was fed: its output is steady PRIME_FRAMES later. */
+  readonly firstSeq: number;
+}
+
+/**
+ * Which rung a receiver gets, by frame: switches sorted by `at` (the first frame they apply to);
+ * the last is its rung now. Switching by frame number, not by which encoder's output comes first,
+ * gives every frame exactly once, from one rung, without a gap.
+ */
+type Route = Array<{ at: number; rung: number }>;
+
 interface Link {
   audio: Wire;
   clock: Wire;
   resends: TokenBucket;
+  route: Route;
+  rate: RateControl;
+  /** Frames sent, and frames it asked for again (NACKed seqs), for its rate control. */
+  frames: number;
+  nacked: number;
+}
+
+function rungAt(route: Route, seq: number): number {
+  for (let i = route.length - 1; i > 0; i--) {
+    const r = route[i] as Route[number];
+    if (seq >= r.at) return r.rung;
+  }
+  return (route[0] as Route[number]).rung;
+}
+
+function rungNow(route: Route): number {
+  return (route.at(-1) as Route[number]).rung;
 }
 
 /**
  * The host's media, in the worker: frames from the capture worklet are stamped (when each sample
- * would leave this device's speaker, on the host clock), Opus-encoded once and sent to every
- * listener (one encode, N sends); clock probes are answered with the host clock, the room's
- * reference; and the very same packets are decoded for this device's own playout.
+ * would leave this device's speaker, on the host clock), Opus-encoded once per rung of the bitrate
+ * ladder in use and sent to every listener on its rung (one encode per rung, N sends; RateControl
+ * picks each listener's rung from its channel's send buffer); clock probes are answered with the
+ * host clock, the room's reference; and the very same packets are decoded for this device's own
+ * playout (at the best rung any listener gets, and at least the starting one).
  */
 export class HostMedia {
   readonly schedule: Schedule;
@@ -61,15 +106,18 @@ export class HostMedia {
   readonly #encodeLag = new Percentile(500);
   readonly #decoder: FrameDecoder;
   #capture: MessagePort | null = null;
-  #encoder: AudioEncoder | null = null;
-  /** Frames in the encoder: stamp, epoch, and when they went in (performance.now(), diagnostics). */
+  /** The running encoders, by rung. */
+  readonly #encoders = new Map<number, RungEncoder>();
+  /** This device's own playout's rung. */
+  #own: Route = [{ at: 0, rung: START_RUNG }];
+  /** Frames in the encoders: stamp, epoch, and when they went in (performance.now(), diagnostics). */
   readonly #stamps = new Map<number, { t: number; epoch: number; at: number }>();
-  /** The last RESEND_KEEP packets of the current stream, by seq, marked as resent. */
-  readonly #sent = new Map<number, ArrayBuffer>();
+  /** The last RESEND_KEEP packets of the current stream per rung, by seq, marked as resent. */
+  readonly #sent = new Map<number, Map<number, ArrayBuffer>>();
   #streamId = Math.floor(Math.random() * 0xffff);
   #seq = 0;
-  #discontinuity = true;
   #localEnabled = true;
+  #rateAt = 0;
 
   constructor(
     playout: MessagePort,
@@ -98,7 +146,16 @@ export class HostMedia {
   addLink(peerId: string, audio: Wire, clock: Wire): void {
     this.removeLink(peerId);
     const resends = new TokenBucket(RESENDS_PER_SECOND, RESENDS_PER_SECOND, localNow());
-    this.#links.set(peerId, { audio, clock, resends });
+    const link: Link = {
+      audio,
+      clock,
+      resends,
+      route: [{ at: 0, rung: START_RUNG }],
+      rate: new RateControl(BITRATE_LADDER, START_RUNG, AUDIO_HEADER_BYTES),
+      frames: 0,
+      nacked: 0,
+    };
+    this.#links.set(peerId, link);
     const probes = new TokenBucket(PROBES_PER_SECOND, PROBES_PER_SECOND, localNow());
     clock.onMessage((data) => {
       const t1 = localNow();
@@ -115,8 +172,9 @@ export class HostMedia {
         return;
       }
       const now = localNow();
+      link.nacked += m.value.seqs.length;
       for (const seq of m.value.seqs) {
-        const packet = this.#sent.get(seq);
+        const packet = this.#resendOf(rungAt(link.route, seq), seq);
         if (!packet) continue;
         if (audio.congested || !resends.take(now)) {
           this.counters.resendsRefused++;
@@ -138,7 +196,11 @@ export class HostMedia {
 
   state(): FromWorker {
     const drops: Record<string, number> = {};
-    for (const [peerId, l] of this.#links) drops[peerId] = l.audio.dropped;
+    const rates: Record<string, LinkRate> = {};
+    for (const [peerId, l] of this.#links) {
+      drops[peerId] = l.audio.dropped;
+      rates[peerId] = { kbps: (BITRATE_LADDER[rungNow(l.route)] ?? 0) / 1000, ...l.rate.counters };
+    }
     const [sendLagP50, sendLagP99] = this.#sendLag.quantiles(0.5, 0.99);
     const [encodeP50, encodeP99] = this.#encodeLag.quantiles(0.5, 0.99);
     const counters = {
@@ -154,9 +216,19 @@ export class HostMedia {
       scheduleJumps: this.schedule.jumpsNow(),
       encodeP50,
       encodeP99,
+      encoders: this.#encoders.size,
     };
     this.counters.maxSendLagMs = 0;
-    return { type: 'host', counters, streamId: this.#streamId, drops, needMs: this.needMs() };
+    const ownKbps = (BITRATE_LADDER[rungNow(this.#own)] ?? 0) / 1000;
+    return {
+      type: 'host',
+      counters,
+      streamId: this.#streamId,
+      drops,
+      rates,
+      ownKbps,
+      needMs: this.needMs(),
+    };
   }
 
   /** Party mode asks for the 99.9th percentile of frame age, Live for the 95th (FrameAge). */
@@ -172,15 +244,18 @@ export class HostMedia {
   close(): void {
     for (const peerId of [...this.#links.keys()]) this.removeLink(peerId);
     this.#capture?.close();
-    if (this.#encoder && this.#encoder.state !== 'closed') this.#encoder.close();
+    for (const e of this.#encoders.values()) if (e.encoder.state !== 'closed') e.encoder.close();
+    this.#encoders.clear();
     this.#decoder.close();
     this.schedule.close();
   }
 
-  #ensureEncoder(): AudioEncoder {
-    if (this.#encoder && this.#encoder.state === 'configured') return this.#encoder;
+  /** Starts the encoder of `rung`, fed from the next captured frame on. */
+  #startEncoder(rung: number): RungEncoder {
+    const running = this.#encoders.get(rung);
+    if (running) return running;
     const encoder = new AudioEncoder({
-      output: (chunk) => this.#onEncoded(chunk),
+      output: (chunk) => this.#onEncoded(entry, chunk),
       error: (err) => {
         console.warn('encoder failed; restarting the stream', err);
         this.#restartStream();
@@ -190,30 +265,95 @@ export class HostMedia {
       codec: 'opus',
       sampleRate: MEDIA_SAMPLE_RATE,
       numberOfChannels: MEDIA_CHANNELS,
-      bitrate: DEFAULT_BITRATE,
+      bitrate: BITRATE_LADDER[rung] ?? BITRATE_LADDER[START_RUNG],
       // 10 ms packets: FRAME_SAMPLES per frame.
       opus: { frameDuration: (FRAME_SAMPLES / MEDIA_SAMPLE_RATE) * 1e6, complexity: 9 },
     } as AudioEncoderConfig);
-    this.#encoder = encoder;
-    return encoder;
+    const entry: RungEncoder = { rung, encoder, firstSeq: this.#seq };
+    this.#encoders.set(rung, entry);
+    return entry;
+  }
+
+  /**
+   * Moves a receiver to `rung` from the first frame the rung's encoder has had time to settle for
+   * (starting it if need be); switches not yet taken effect are replaced.
+   */
+  #move(route: Route, rung: number): void {
+    while (route.length > 1 && (route.at(-1) as Route[number]).at >= this.#seq) route.pop();
+    if (rungNow(route) === rung) return;
+    const encoder = this.#startEncoder(rung);
+    route.push({ at: Math.max(this.#seq, encoder.firstSeq + PRIME_FRAMES), rung });
+  }
+
+  /** Every RATE_EVERY_MS: each listener's rate control, this device's own rung, and the encoders in use. */
+  #adapt(now: number): void {
+    let best = START_RUNG;
+    for (const link of this.#links.values()) {
+      const { audio } = link;
+      const rung = link.rate.update({
+        now,
+        buffered: audio.buffered,
+        sent: audio.bytesSent,
+        dropped: audio.dropped,
+        frames: link.frames,
+        nacked: link.nacked,
+      });
+      if (rung !== rungNow(link.route)) this.#move(link.route, rung);
+      best = Math.min(best, rung);
+    }
+    if (best !== rungNow(this.#own)) this.#move(this.#own, best);
+    // Forget switches long done, and stop the encoders no one gets frames from any more.
+    const routes = [this.#own, ...[...this.#links.values()].map((l) => l.route)];
+    const used = new Set<number>();
+    for (const route of routes) {
+      while (route.length > 1 && (route[1] as Route[number]).at < this.#seq - ROUTE_MEMORY) route.shift();
+      for (const r of route) used.add(r.rung);
+    }
+    for (const [rung, e] of this.#encoders) {
+      if (used.has(rung)) continue;
+      this.#encoders.delete(rung);
+      if (e.encoder.state !== 'closed') e.encoder.close();
+    }
+    for (const sent of this.#sent.values()) {
+      for (const seq of sent.keys()) {
+        if (seq >= this.#seq - RESEND_KEEP) break;
+        sent.delete(seq);
+      }
+    }
+  }
+
+  /** Frame `seq` as a resend, from rung `rung` if it was encoded there, else from any rung that has it. */
+  #resendOf(rung: number, seq: number): ArrayBuffer | undefined {
+    const own = this.#sent.get(rung)?.get(seq);
+    if (own) return own;
+    for (const sent of this.#sent.values()) {
+      const packet = sent.get(seq);
+      if (packet) return packet;
+    }
+    return undefined;
   }
 
   #restartStream(): void {
-    const e = this.#encoder;
-    this.#encoder = null;
-    if (e && e.state !== 'closed') e.close();
+    for (const e of this.#encoders.values()) if (e.encoder.state !== 'closed') e.encoder.close();
+    this.#encoders.clear();
     this.#streamId = (this.#streamId + 1) & 0xffff;
     this.#seq = 0;
     this.#timeline = new Timeline();
     this.#stamps.clear();
     this.#sent.clear();
-    this.#discontinuity = true;
+    // Everyone keeps their rung; the new stream starts on it (the encoders start fresh anyway).
+    this.#own = [{ at: 0, rung: rungNow(this.#own) }];
+    for (const link of this.#links.values()) link.route = [{ at: 0, rung: rungNow(link.route) }];
   }
 
   #onCaptured(frame: CapturedFrame): void {
     const arrived = localNow();
     const recycle = () => this.#capture?.postMessage({ type: 'recycle', buffers: [frame.left, frame.right] });
     this.counters.captured++;
+    if (arrived - this.#rateAt >= RATE_EVERY_MS) {
+      this.#rateAt = arrived;
+      this.#adapt(arrived);
+    }
     // The stamp: when the audio thread produced this frame's first sample, on the host clock (the
     // worklet posts a frame when its last sample is done, FRAME_MS later). A line along the floor
     // of the arrival times, following the sound card's rate, so listeners play at the source's pace.
@@ -221,12 +361,17 @@ export class HostMedia {
     this.#captureClock.add(ctxMs, arrived);
     const measured = this.#captureClock.stamp(ctxMs) - FRAME_MS;
     this.#arriveLag.add(arrived - measured);
+    // Every rung someone gets (a new stream starts them all).
+    for (const route of [this.#own, ...[...this.#links.values()].map((l) => l.route)]) {
+      for (const r of route) this.#startEncoder(r.rung);
+    }
     const seq = this.#seq++;
     // What is sent is a straight timeline that follows the measurement within 2 ms (Timeline).
     const clock = this.#captureClock;
     const t = this.#timeline.stamp(seq * FRAME_MS, measured, clock.slope, clock.epoch);
     const epoch = this.#timeline.epoch;
     this.#stamps.set(seq, { t, epoch, at: performance.now() });
+    this.#stamps.delete(seq - STAMP_KEEP);
     const data = new Float32Array(FRAME_SAMPLES * 2);
     data.set(frame.left, 0);
     data.set(frame.right, FRAME_SAMPLES);
@@ -240,7 +385,8 @@ export class HostMedia {
       data,
     });
     try {
-      this.#ensureEncoder().encode(audio);
+      // Each encoder takes its own copy (AudioEncoder.encode clones the data).
+      for (const e of this.#encoders.values()) e.encoder.encode(audio);
     } catch (err) {
       console.warn('encode failed', err);
       this.counters.encodeErrors++;
@@ -250,21 +396,21 @@ export class HostMedia {
     }
   }
 
-  #onEncoded(chunk: EncodedAudioChunk): void {
-    this.counters.encoded++;
+  #onEncoded(from: RungEncoder, chunk: EncodedAudioChunk): void {
+    if (this.#encoders.get(from.rung) !== from) return; // stopped, or from before a restart
     const seq = Math.round(chunk.timestamp / 10_000);
     const stamp = this.#stamps.get(seq);
-    this.#stamps.delete(seq);
+    const forOwn = rungAt(this.#own, seq) === from.rung;
+    if (forOwn) this.counters.encoded++;
     if (stamp === undefined) {
-      this.counters.unstamped++;
+      if (forOwn) this.counters.unstamped++;
       return;
     }
     const { t, epoch, at } = stamp;
-    this.#encodeLag.add(performance.now() - at);
+    if (forOwn) this.#encodeLag.add(performance.now() - at);
     const payload = new Uint8Array(chunk.byteLength);
     chunk.copyTo(payload);
-    const flags = this.#discontinuity ? FLAG_DISCONTINUITY : 0;
-    this.#discontinuity = false;
+    const flags = withRung(seq === 0 ? FLAG_DISCONTINUITY : 0, from.rung);
     const packet = encodeAudioFrame({
       flags,
       streamId: this.#streamId,
@@ -274,15 +420,24 @@ export class HostMedia {
       epoch,
       payload,
     });
-    for (const link of this.#links.values()) link.audio.send(packet);
+    for (const link of this.#links.values()) {
+      if (rungAt(link.route, seq) !== from.rung) continue;
+      link.audio.send(packet);
+      link.frames++;
+    }
     const resend = packet.slice(0);
     new DataView(resend).setUint8(1, flags | FLAG_RESENT);
-    this.#sent.set(seq, resend);
-    this.#sent.delete(seq - RESEND_KEEP);
+    let sent = this.#sent.get(from.rung);
+    if (!sent) {
+      sent = new Map();
+      this.#sent.set(from.rung, sent);
+    }
+    sent.set(seq, resend);
+    if (!forOwn) return;
     const lag = localNow() - t;
     this.#sendLag.add(lag);
     if (lag > this.counters.maxSendLagMs) this.counters.maxSendLagMs = lag;
-    // This device decodes the very same packet.
+    // This device decodes the very same packets (its own rung's).
     const own = decodeAudioFrame(packet);
     if (own.ok) this.#decoder.decode(own.value);
   }

@@ -1,10 +1,12 @@
 import {
   type AudioFrame,
+  BITRATE_LADDER,
   decodeAudioFrame,
   decodeClockMessage,
   encodeClockProbe,
   encodeNack,
   FLAG_RESENT,
+  rungOf,
 } from '../../../protocol/mediaWire.js';
 import { ClockSync } from '../../../sync/ClockSync.js';
 import { FrameOrder } from '../../../sync/FrameOrder.js';
@@ -46,6 +48,8 @@ export class ListenerMedia {
   #probeTimer: ReturnType<typeof setTimeout> | null = null;
   #framesBad = 0;
   #received = 0;
+  /** The rung of the last frame that came in (index into BITRATE_LADDER), -1 before any. */
+  #rung = -1;
   #clockReadyAt = Number.POSITIVE_INFINITY;
 
   constructor(playout: MessagePort) {
@@ -118,6 +122,7 @@ export class ListenerMedia {
       decodeOdd: this.#decoder.odd,
       scheduleJumps: this.schedule.jumpsNow(),
       recovery: { ...this.#order.counters },
+      kbps: (BITRATE_LADDER[this.#rung] ?? 0) / 1000,
     };
   }
 
@@ -142,6 +147,7 @@ export class ListenerMedia {
     }
     const f = parsed.value;
     this.#received++;
+    this.#rung = rungOf(f.flags);
     if (!this.clock.ready) this.#clockReadyAt = Number.POSITIVE_INFINITY;
     else if (this.#clockReadyAt === Number.POSITIVE_INFINITY) this.#clockReadyAt = arrived;
     // Ages count once the clock has been sure for a while: the first estimates (and the frames

@@ -13,6 +13,8 @@ export const AUDIO_BACKLOG_BYTES = 32 * 1024;
  */
 export class Wire {
   dropped = 0;
+  /** Bytes handed to the channel so far. */
+  bytesSent = 0;
   #onMessage: ((data: ArrayBuffer) => void) | null = null;
 
   constructor(readonly end: WireEnd) {
@@ -34,8 +36,13 @@ export class Wire {
    * only deepens the queue then.
    */
   get congested(): boolean {
+    return this.buffered > AUDIO_BACKLOG_BYTES / 4;
+  }
+
+  /** Bytes waiting in the channel's send buffer (0 for a relayed port: the page's channel holds them). */
+  get buffered(): number {
     const end = this.end;
-    return !(end instanceof MessagePort) && end.bufferedAmount > AUDIO_BACKLOG_BYTES / 4;
+    return end instanceof MessagePort ? 0 : end.bufferedAmount;
   }
 
   onMessage(handler: (data: ArrayBuffer) => void): void {
@@ -47,6 +54,7 @@ export class Wire {
     const end = this.end;
     if (end instanceof MessagePort) {
       end.postMessage(data); // copied: the host sends one packet to many
+      this.bytesSent += data.byteLength;
       return;
     }
     if (end.readyState !== 'open') return;
@@ -56,6 +64,7 @@ export class Wire {
     }
     try {
       end.send(data);
+      this.bytesSent += data.byteLength;
     } catch {
       this.dropped++;
     }

@@ -77,6 +77,18 @@ export interface HostCounters {
   /** Encode call to output over the last 5 s, median and 99th percentile (ms). */
   encodeP50?: number;
   encodeP99?: number;
+  /** Opus encoders running: one per rung of the ladder someone gets. */
+  encoders?: number;
+}
+
+/** A listener's place on the bitrate ladder (RateControl), as the host sees it. */
+export interface LinkRate {
+  /** The rung it gets now, kbit/s of Opus. */
+  kbps: number;
+  /** Steps down, steps up, and steps up that failed (congestion soon after). */
+  downs: number;
+  ups: number;
+  failedProbes: number;
 }
 
 /**
@@ -115,6 +127,10 @@ export type FromWorker =
       streamId: number;
       /** Frames dropped per listener because its channel was backed up. */
       drops: Record<string, number>;
+      /** Each listener's rung on the bitrate ladder. */
+      rates: Record<string, LinkRate>;
+      /** The rung this device's own playout decodes, kbit/s. */
+      ownKbps: number;
       /** The delay this device needs for its own playout, ms. */
       needMs: number;
     }
@@ -142,6 +158,8 @@ export type FromWorker =
       scheduleJumps?: ScheduleJumps;
       /** Loss recovery (FrameOrder): frames missing, recovered, given up, NACKs sent. */
       recovery: FrameOrderCounters;
+      /** The bitrate of the last frame received, kbit/s (0 before any). */
+      kbps: number;
     };
 
 /** How often the worker reports its state to the page. */

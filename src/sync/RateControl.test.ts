@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { RateControl } from './RateControl.js';
+
+const LADDER = [256_000, 160_000, 96_000, 64_000, 32_000];
+const HEADER = 20;
+const START = 1; // 160 kbit/s
+/** The channel drops a frame rather than hold more than this (as Wire does). */
+const BACKLOG = 32 * 1024;
+
+/**
+ * A data channel on a path that carries `capacity(t)` bytes per second: what the host sends beyond
+ * it waits in the send buffer, and a full buffer drops frames. Sampled every 100 ms, as HostMedia.
+ */
+function simulate(
+  rate: RateControl,
+  seconds: number,
+  capacity: (t: number) => number,
+  options: { loss?: number; from?: number; state?: Channel } = {},
+): { rungs: number[]; state: Channel } {
+  const s = options.state ?? { buffered: 0, sent: 0, dropped: 0, frames: 0, nacked: 0, t: 0 };
+  const rungs: number[] = [];
+  const end = s.t + seconds * 1000;
+  while (s.t < end) {
+    // 10 frames in 100 ms at the current rung.
+    const frameBytes = rate.bytesPerSecond(rate.rung) / 100;
+    for (let i = 0; i < 10; i++) {
+      if (s.buffered > BACKLOG) {
+        s.dropped++;
+        continue;
+      }
+      s.buffered += frameBytes;
+      s.sent += frameBytes;
+      s.frames++;
+    }
+    s.buffered = Math.max(0, s.buffered - capacity(s.t) / 10);
+    s.nacked += 10 * (options.loss ?? 0);
+    s.t += 100;
+    rungs.push(rate.update({ now: s.t, ...s }));
+  }
+  return { rungs, state: s };
+}
+
+interface Channel {
+  buffered: number;
+  sent: number;
+  dropped: number;
+  frames: number;
+  nacked: number;
+  t: number;
+}
+
+const kbps = (rungs: number[]) => rungs.map((r) => (LADDER[r] ?? 0) / 1000);
+const changes = (rungs: number[]) => rungs.filter((r, i) => i > 0 && r !== rungs[i - 1]).length;
+
+describe('RateControl: one listener on the bitrate ladder', () => {
+  it('starts at the default rung and, on a path with room, climbs to the top after the hold, once', () => {
+    const rate = new RateControl(LADDER, START, HEADER);
+    const { rungs } = simulate(rate, 60, () => 1e6);
+    expect(kbps(rungs)[0]).toBe(160);
+    expect(kbps(rungs).at(-1)).toBe(256);
+    // One step up (8 s hold), no steps down.
+    expect(rate.counters).toEqual({ downs: 0, ups: 1, failedProbes: 0 });
+    expect(rungs.indexOf(0)).toBeGreaterThanOrEqual(79);
+  });
+
+  it('steps down within a second when the path carries less than the stream, to a rung that fits', () => {
+    const rate = new RateControl(LADDER, START, HEADER);
+    // 160 kbit/s needs 22 KB/s with headers; the path carries 12 KB/s from t = 10 s.
+    const { rungs, state } = simulate(rate, 30, (t) => (t < 10_000 ? 1e6 : 12_000));
+    const afterCut = rungs.slice(100);
+    const firstDown = afterCut.findIndex((r) => r > (rungs[99] ?? 0));
+    expect(firstDown).toBeGreaterThanOrEqual(0);
+    expect(firstDown).toBeLessThanOrEqual(10); // within 1 s of the cut (10 samples)
+    // No frame was dropped: it stepped down before the buffer filled.
+    expect(state.dropped).toBe(0);
+    // It settles where the stream fits in the path.
+    expect(rate.bytesPerSecond(rate.rung)).toBeLessThanOrEqual(12_000);
+  });
+
+  it('settles on the highest rung the path carries, probing above it ever more rarely', () => {
+    const rate = new RateControl(LADDER, START, HEADER);
+    // 16 KB/s: 96 kbit/s (14 KB/s) fits, 160 kbit/s (22 KB/s) does not.
+    const { rungs, state } = simulate(rate, 300, () => 16_000);
+    const last = kbps(rungs.slice(-600)); // the last minute
+    // Most of the time at 96; brief failed probes at 160.
+    expect(last.filter((k) => k === 96).length).toBeGreaterThan(0.9 * last.length);
+    expect(rate.counters.failedProbes).toBeGreaterThanOrEqual(2);
+    expect(rate.upHoldMs).toBeGreaterThanOrEqual(32_000);
+    // Each failed probe is called off within half a second (its buffer passed 50 ms).
+    const stints: number[] = [];
+    for (const [i, r] of rungs.entries()) {
+      if (r !== 1) continue;
+      if (rungs[i - 1] === 1) stints.push((stints.pop() ?? 0) + 1);
+      else stints.push(1);
+    }
+    expect(stints.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...stints.slice(1))).toBeLessThanOrEqual(5);
+    // Not a flap every few seconds: in the last 3 minutes, at most 3 probes (6 changes).
+    expect(changes(rungs.slice(-1800))).toBeLessThanOrEqual(6);
+    // Probes cost little: what was dropped is a small share of the frames.
+    expect(state.dropped).toBeLessThan(0.01 * state.frames);
+  });
+
+  it('comes back up when the path recovers', () => {
+    const rate = new RateControl(LADDER, START, HEADER);
+    const cut = simulate(rate, 20, (t) => (t < 5000 ? 1e6 : 8_000));
+    expect(kbps([rate.rung])[0]).toBeLessThanOrEqual(64);
+    const { rungs } = simulate(rate, 60, () => 1e6, { state: cut.state });
+    expect(kbps(rungs).at(-1)).toBe(256);
+  });
+
+  it('steps down at once when frames had to be dropped', () => {
+    const rate = new RateControl(LADDER, START, HEADER);
+    simulate(rate, 2, () => 1e6);
+    expect(rate.update({ now: 2100, buffered: 0, sent: 50_000, dropped: 3, frames: 200, nacked: 0 })).toBe(
+      START + 1,
+    );
+  });
+
+  it('probes up half as often while the listener is losing frames', () => {
+    const lossy = new RateControl(LADDER, START, HEADER);
+    const { rungs } = simulate(lossy, 30, () => 1e6, { loss: 0.1 });
+    const clean = new RateControl(LADDER, START, HEADER);
+    const { rungs: cleanRungs } = simulate(clean, 30, () => 1e6, { loss: 0.02 });
+    // 8 s hold on a path losing 2 %, 16 s on one losing 10 % (100 ms samples).
+    expect(Math.abs(cleanRungs.indexOf(0) - 80)).toBeLessThanOrEqual(1);
+    expect(Math.abs(rungs.indexOf(0) - 160)).toBeLessThanOrEqual(1);
+  });
+
+  it('never leaves the ladder', () => {
+    const rate = new RateControl(LADDER, START, HEADER);
+    const { rungs } = simulate(rate, 60, () => 500);
+    expect(Math.max(...rungs)).toBe(LADDER.length - 1);
+    expect(Math.min(...rungs)).toBeGreaterThanOrEqual(0);
+    expect(new RateControl(LADDER, 99, HEADER).rung).toBe(LADDER.length - 1);
+  });
+});
