@@ -53,6 +53,9 @@ export interface NetworkResult {
   delayMs: number;
   /** What the host sent the impaired listener over the window, data channel payload (kbit/s). */
   sentKbps: number;
+  /** The impaired listener's rung on the bitrate ladder at the end (Opus kbit/s), and its moves over the whole run. */
+  chosenKbps: number;
+  rateMoves: { downs: number; ups: number; failedProbes: number };
   /** Frames the host resent (for everyone) per frame it encoded, over the window. */
   resentShare: number;
   recovery: Record<string, number> | null;
@@ -137,6 +140,12 @@ export async function runNetwork(run: NetworkRun): Promise<NetworkResult> {
       skewToClean: summarize(skews),
       delayMs: after.host.state.session?.delayMs ?? Number.NaN,
       sentKbps: ((link(after.links) - link(before.links)) * 8) / run.seconds / 1000,
+      chosenKbps: hostAfter?.linkRates[0]?.kbps ?? Number.NaN,
+      rateMoves: {
+        downs: hostAfter?.linkRates[0]?.downs ?? 0,
+        ups: hostAfter?.linkRates[0]?.ups ?? 0,
+        failedProbes: hostAfter?.linkRates[0]?.failedProbes ?? 0,
+      },
       resentShare: encoded > 0 ? resent / encoded : 0,
       recovery: (after.impaired.listener as { recovery?: Record<string, number> } | null)?.recovery ?? null,
       relayLoss: { up: relay.counters.up.lost, down: relay.counters.down.lost },
@@ -154,18 +163,20 @@ export function networkTable(results: readonly NetworkResult[]): string[] {
     'Network section: host + a clean listener + one behind the impairment relay in front of coturn',
     '(relay only), click track; figures are the impaired listener over the measured window.',
     '',
-    '| path | mode | underruns/min | concealed | clicks heard | skew to clean: median / p95 / max | room delay (latency) | sent to it | resent | recovery (missing / recovered / given up) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| path | mode | underruns/min | concealed | clicks heard | skew to clean: median / p95 / max | room delay (latency) | chosen bitrate (moves down / up) | sent to it | resent | recovery (missing / recovered / given up) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     const rec = r.recovery;
     lines.push(
-      `| ${r.condition} | ${r.mode} | ${f(r.underrunsPerMin)} | ${f(r.concealedMs, 0)} ms | ${r.clicksHeard} of ${r.clicksExpected} | ${f(r.skewToClean.median, 2)} / ${f(r.skewToClean.p95, 2)} / ${f(r.skewToClean.max, 2)} ms | ${f(r.delayMs, 0)} ms | ${f(r.sentKbps, 0)} kbit/s | ${f(100 * r.resentShare)} % | ${rec ? `${rec.missing} / ${rec.recovered} / ${rec.skipped}` : '-'} |`,
+      `| ${r.condition} | ${r.mode} | ${f(r.underrunsPerMin)} | ${f(r.concealedMs, 0)} ms | ${r.clicksHeard} of ${r.clicksExpected} | ${f(r.skewToClean.median, 2)} / ${f(r.skewToClean.p95, 2)} / ${f(r.skewToClean.max, 2)} ms | ${f(r.delayMs, 0)} ms | ${f(r.chosenKbps, 0)} kbit/s (${r.rateMoves.downs} / ${r.rateMoves.ups}) | ${f(r.sentKbps, 0)} kbit/s | ${f(100 * r.resentShare)} % | ${rec ? `${rec.missing} / ${rec.recovered} / ${rec.skipped}` : '-'} |`,
     );
   }
   lines.push(
     '',
-    'Bitrate: one Opus rung (160 kbit/s + 20-byte headers) for everyone; the adaptive ladder is not built yet.',
+    'Chosen bitrate: the Opus rung the host gives the impaired listener at the end (ladder 256/160/96/64/32, starting at',
+    '160; RateControl moves it from the channel\'s send buffer, drops and NACKs). "Sent to it" is data channel payload:',
+    'Opus, 20-byte frame headers and resends; on the wire SCTP, DTLS, UDP and TURN add ~90 bytes per 10 ms frame.',
   );
   return lines;
 }

@@ -90,6 +90,16 @@ export class UdpRelay {
     return { up: { ...this.up.counters }, down: { ...this.down.counters }, clients: this.#clients.size };
   }
 
+  /**
+   * Forgets every client's mapping, as a NAT that restarted or a phone that moved to another network:
+   * each client's next datagram leaves from a new port, and the target (a TURN server) no longer
+   * knows whose it is. What the target sends to the old ports is lost.
+   */
+  rebind(): void {
+    for (const c of this.#clients.values()) c.socket.close();
+    this.#clients.clear();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -110,7 +120,7 @@ export class UdpRelay {
       const c: Client = { address, port, socket, lastSeen: 0 };
       socket.on('message', (answer) => {
         this.#later(this.down, answer, () => {
-          if (!this.#closed) this.#front.send(answer, c.port, c.address);
+          if (!this.#closed && this.#clients.get(key) === c) this.#front.send(answer, c.port, c.address);
         });
       });
       socket.on('error', () => {});
@@ -118,10 +128,10 @@ export class UdpRelay {
       client = c;
     }
     client.lastSeen = performance.now();
-    const socket = client.socket;
+    const c = client;
     const { host, port: targetPort } = this.options.target;
     this.#later(this.up, msg, () => {
-      if (!this.#closed) socket.send(msg, targetPort, host);
+      if (!this.#closed && this.#clients.get(key) === c) c.socket.send(msg, targetPort, host);
     });
   }
 

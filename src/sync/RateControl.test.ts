@@ -17,7 +17,7 @@ function simulate(
   capacity: (t: number) => number,
   options: { loss?: number; from?: number; state?: Channel } = {},
 ): { rungs: number[]; state: Channel } {
-  const s = options.state ?? { buffered: 0, sent: 0, dropped: 0, frames: 0, nacked: 0, t: 0 };
+  const s = options.state ?? { buffered: 0, sent: 0, dropped: 0, frames: 0, nacked: 0, silentMs: 0, t: 0 };
   const rungs: number[] = [];
   const end = s.t + seconds * 1000;
   while (s.t < end) {
@@ -33,6 +33,8 @@ function simulate(
       s.frames++;
     }
     s.buffered = Math.max(0, s.buffered - capacity(s.t) / 10);
+    // Nothing comes back over a path that carries nothing (the listener's probes are lost too).
+    s.silentMs = capacity(s.t) === 0 ? s.silentMs + 100 : 0;
     s.nacked += 10 * (options.loss ?? 0);
     s.t += 100;
     rungs.push(rate.update({ now: s.t, ...s }));
@@ -46,6 +48,7 @@ interface Channel {
   dropped: number;
   frames: number;
   nacked: number;
+  silentMs: number;
   t: number;
 }
 
@@ -109,12 +112,38 @@ describe('RateControl: one listener on the bitrate ladder', () => {
     expect(kbps(rungs).at(-1)).toBe(256);
   });
 
+  it('keeps its rung through an outage (a path that carries nothing is down, not narrow)', () => {
+    const rate = new RateControl(LADDER, START, HEADER);
+    simulate(rate, 5, () => 1e6);
+    // Ten seconds of nothing: the buffer fills and frames are dropped; then the path is back, and
+    // flushes what waited from a restarted congestion window (slowly, for a second).
+    const { rungs } = simulate(rate, 15, (t) => (t < 15_000 ? 0 : t < 16_000 ? 15_000 : 1e6));
+    expect(new Set(rungs)).toEqual(new Set([START]));
+    expect(rate.counters.downs).toBe(0);
+  });
+
+  it('steps down on a path so congested that it carries nothing for a while, while the listener is still heard', () => {
+    const rate = new RateControl(LADDER, START, HEADER);
+    simulate(rate, 5, () => 1e6);
+    // SCTP waiting out retransmission timeouts: nothing drains for 2 s at a time, yet the listener's
+    // probes still come in (the other direction is fine).
+    const state = simulate(rate, 0, () => 1e6).state;
+    let t = state.t;
+    for (const end = t + 20_000; t < end; t += 100) {
+      const carried = Math.floor((t - 5000) / 2000) % 2 === 0 ? 0 : 14_000;
+      simulate(rate, 0.1, () => carried, { state });
+      state.silentMs = 0;
+    }
+    expect(rate.counters.downs).toBeGreaterThanOrEqual(1);
+    expect(rate.rung).toBeGreaterThan(START);
+  });
+
   it('steps down at once when frames had to be dropped', () => {
     const rate = new RateControl(LADDER, START, HEADER);
     simulate(rate, 2, () => 1e6);
-    expect(rate.update({ now: 2100, buffered: 0, sent: 50_000, dropped: 3, frames: 200, nacked: 0 })).toBe(
-      START + 1,
-    );
+    expect(
+      rate.update({ now: 2100, buffered: 0, sent: 50_000, dropped: 3, frames: 200, nacked: 0, silentMs: 0 }),
+    ).toBe(START + 1);
   });
 
   it('probes up half as often while the listener is losing frames', () => {
@@ -129,7 +158,8 @@ describe('RateControl: one listener on the bitrate ladder', () => {
 
   it('never leaves the ladder', () => {
     const rate = new RateControl(LADDER, START, HEADER);
-    const { rungs } = simulate(rate, 60, () => 500);
+    // 2 KB/s: narrower than the lowest rung (6 KB/s), yet not dead.
+    const { rungs } = simulate(rate, 60, () => 2000);
     expect(Math.max(...rungs)).toBe(LADDER.length - 1);
     expect(Math.min(...rungs)).toBeGreaterThanOrEqual(0);
     expect(new RateControl(LADDER, 99, HEADER).rung).toBe(LADDER.length - 1);

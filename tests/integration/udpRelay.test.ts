@@ -50,6 +50,30 @@ async function pingThrough(
 }
 
 describe('the UDP impairment relay', () => {
+  it('after a rebind, sends a client on from a new port, as a NAT that forgot it', async () => {
+    // A target that answers with the port it saw the datagram come from.
+    const target = createSocket('udp4');
+    target.on('message', (_msg, from) => target.send(String(from.port), from.port, from.address));
+    await new Promise<void>((r) => target.bind(0, '127.0.0.1', r));
+    open.push({ close: () => target.close() });
+    const relay = await UdpRelay.start({ target: { host: '127.0.0.1', port: target.address().port } });
+    open.push(relay);
+    const s = await client();
+    const seen: string[] = [];
+    s.on('message', (msg) => seen.push(msg.toString()));
+    const ask = async () => {
+      s.send('which port?', relay.port, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 100));
+    };
+    await ask();
+    await ask();
+    relay.rebind();
+    await ask();
+    expect(seen).toHaveLength(3);
+    expect(seen[1]).toBe(seen[0]);
+    expect(seen[2]).not.toBe(seen[0]);
+  });
+
   it('carries datagrams both ways between a client and its target', async () => {
     const echo = await echoServer();
     const relay = await UdpRelay.start({ target: { host: '127.0.0.1', port: echo.port } });

@@ -91,6 +91,7 @@ export class HostEngine extends TypedEmitter<HostEvents> {
       };
       this.drops = m.drops;
       this.rates = m.rates;
+      for (const [peerId, silent] of Object.entries(m.silentMs)) this.links.get(peerId)?.heardFrom(silent);
       this.#ownKbps = m.ownKbps;
       this.#streamId = m.streamId;
       this.#ownNeedMs = m.needMs;

@@ -37,6 +37,19 @@ function rtcConfiguration(ice: IceOptions): RTCConfiguration {
   };
 }
 
+/**
+ * The host restarts ICE once a link has been `disconnected` this long (ms), and again this often
+ * while it stays down. Chromium calls a path `failed` only after ~30 s without consent; a phone that
+ * moved to another network, or a NAT that forgot the mapping, needs new candidates long before.
+ */
+export const ICE_RESTART_AFTER_MS = 3000;
+/**
+ * The host also restarts ICE when nothing has come from the listener for this long (ms; its clock
+ * probes come every 500 ms): the app hears a dead path seconds before Chromium calls it
+ * `disconnected` (measured here: 6-7 s after a NAT forgot the listener).
+ */
+export const LINK_SILENT_MS = 2000;
+
 /** Takes a link's audio and clock channels at birth (the media worker: MediaWorker.handOver). */
 export type HandOver = (audio: RTCDataChannel, clock: RTCDataChannel) => void;
 
@@ -57,6 +70,11 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   /** The transport policy this connection was born with (Chromium keeps it for good). */
   readonly #relayOnly: boolean;
   readonly #ice: () => IceOptions;
+  /** Host: the next ICE restart while the path is down. */
+  #restartTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Host: ICE restarts so far (diagnostics). */
+  iceRestarts = 0;
+  #lastRestartAt = Number.NEGATIVE_INFINITY;
 
   /** Names this connection in every signal it sends (the host picks it; the listener adopts it). */
   readonly linkId: string;
@@ -118,7 +136,9 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     this.pc.onconnectionstatechange = () => {
       const state = this.pc.connectionState;
       this.emit('state', state);
-      if (state === 'failed') this.#restartIce();
+      if (state === 'failed' || state === 'disconnected')
+        this.#watchPath(state === 'failed' ? 0 : ICE_RESTART_AFTER_MS);
+      else this.#stopWatching();
       if (state === 'closed') this.close();
     };
     if (role === 'host') void this.#offer(false);
@@ -158,10 +178,41 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
    * Host: a new offer with fresh ICE credentials, when the path failed. (New ICE *settings* need a
    * new connection: see IceOptions.)
    */
+  /**
+   * Host: nothing has come from the listener for `silentMs` (the media worker's count). Past
+   * LINK_SILENT_MS the path is taken for dead and ICE restarted, at most every ICE_RESTART_AFTER_MS.
+   */
+  heardFrom(silentMs: number): void {
+    if (this.role !== 'host' || !this.#opened || this.#closed || silentMs < LINK_SILENT_MS) return;
+    if (performance.now() - this.#lastRestartAt < ICE_RESTART_AFTER_MS) return;
+    this.#restartIce();
+  }
+
   #restartIce(): void {
     if (this.role !== 'host' || this.#closed) return;
+    this.iceRestarts++;
+    this.#lastRestartAt = performance.now();
     this.#refreshIceServers();
     void this.#offer(true);
+  }
+
+  /** Host: the path is down; restart ICE in `ms`, and every ICE_RESTART_AFTER_MS while it stays down. */
+  #watchPath(ms: number): void {
+    if (this.role !== 'host' || this.#closed) return;
+    if (this.#restartTimer && ms > 0) return; // already watching
+    this.#stopWatching();
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      const state = this.pc.connectionState;
+      if (state !== 'disconnected' && state !== 'failed') return;
+      this.#restartIce();
+      this.#watchPath(ICE_RESTART_AFTER_MS);
+    }, ms);
+  }
+
+  #stopWatching(): void {
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
   }
 
   /**
@@ -184,6 +235,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopWatching();
     this.pc.close();
     this.emit('closed', undefined);
   }

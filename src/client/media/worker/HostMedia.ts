@@ -26,7 +26,7 @@ import { FrameAge } from './FrameAge.js';
 import { FrameDecoder } from './FrameDecoder.js';
 import { emptyHostCounters, type FromWorker, type HostCounters, type LinkRate } from './messages.js';
 import { Schedule } from './Schedule.js';
-import type { Wire } from './Wire.js';
+import { AUDIO_BACKLOG_BYTES, type Wire } from './Wire.js';
 
 /** A new rung's encoder runs this many frames before anyone is switched to it (its start-up). */
 const PRIME_FRAMES = 5;
@@ -36,6 +36,15 @@ const RATE_EVERY_MS = 100;
 const ROUTE_MEMORY = 50;
 /** Stamps are kept this many frames for the encoders' outputs. */
 const STAMP_KEEP = 200;
+/**
+ * A channel holds at most the room delay's worth of its stream, plus this (ms): a frame queued
+ * behind more can no longer play, and when a dead path comes back (ICE restart), the stale queue it
+ * flushes first would hold up the fresh frames for seconds (measured: 3 s of silence, then 5 s of
+ * chasing, after a 10 s outage at the lowest rung with a fixed 32 KiB).
+ */
+const BACKLOG_BEYOND_DELAY_MS = 100;
+/** ...but never less than this (bytes): a few frames of any rung. */
+const BACKLOG_MIN_BYTES = 1024;
 /** A listener probes at most 10 times a second; a flood gets no more answers than this. */
 const PROBES_PER_SECOND = 20;
 /** Frames kept for resending (3 s: more than any room delay a resend could still help). */
@@ -70,6 +79,8 @@ interface Link {
   /** Frames sent, and frames it asked for again (NACKed seqs), for its rate control. */
   frames: number;
   nacked: number;
+  /** When anything last came from it (local ms): its clock probes come at least every 500 ms. */
+  heardAt: number;
 }
 
 function rungAt(route: Route, seq: number): number {
@@ -154,11 +165,13 @@ export class HostMedia {
       rate: new RateControl(BITRATE_LADDER, START_RUNG, AUDIO_HEADER_BYTES),
       frames: 0,
       nacked: 0,
+      heardAt: localNow(),
     };
     this.#links.set(peerId, link);
     const probes = new TokenBucket(PROBES_PER_SECOND, PROBES_PER_SECOND, localNow());
     clock.onMessage((data) => {
       const t1 = localNow();
+      link.heardAt = t1;
       const m = decodeClockMessage(data);
       if (m.ok && m.value.kind === 'probe' && probes.take(t1)) {
         clock.send(encodeClockReply(m.value.t0, t1, localNow()));
@@ -166,6 +179,7 @@ export class HostMedia {
     });
     // On the audio channel a listener only asks for lost frames again (NACK), within its budget.
     audio.onMessage((data) => {
+      link.heardAt = localNow();
       const m = decodeNack(data);
       if (!m.ok || m.value.streamId !== this.#streamId) {
         this.counters.badNacks++;
@@ -197,8 +211,11 @@ export class HostMedia {
   state(): FromWorker {
     const drops: Record<string, number> = {};
     const rates: Record<string, LinkRate> = {};
+    const silentMs: Record<string, number> = {};
+    const now = localNow();
     for (const [peerId, l] of this.#links) {
       drops[peerId] = l.audio.dropped;
+      silentMs[peerId] = now - l.heardAt;
       rates[peerId] = { kbps: (BITRATE_LADDER[rungNow(l.route)] ?? 0) / 1000, ...l.rate.counters };
     }
     const [sendLagP50, sendLagP99] = this.#sendLag.quantiles(0.5, 0.99);
@@ -226,6 +243,7 @@ export class HostMedia {
       streamId: this.#streamId,
       drops,
       rates,
+      silentMs,
       ownKbps,
       needMs: this.needMs(),
     };
@@ -297,9 +315,13 @@ export class HostMedia {
         dropped: audio.dropped,
         frames: link.frames,
         nacked: link.nacked,
+        silentMs: now - link.heardAt,
       });
       if (rung !== rungNow(link.route)) this.#move(link.route, rung);
       best = Math.min(best, rung);
+      const playable =
+        (link.rate.bytesPerSecond(rung) * (this.schedule.delayMs + BACKLOG_BEYOND_DELAY_MS)) / 1000;
+      audio.backlogBytes = Math.round(Math.min(AUDIO_BACKLOG_BYTES, Math.max(BACKLOG_MIN_BYTES, playable)));
     }
     if (best !== rungNow(this.#own)) this.#move(this.#own, best);
     // Forget switches long done, and stop the encoders no one gets frames from any more.

@@ -64,6 +64,11 @@ export class Schedule {
     return this.#output;
   }
 
+  /** The room delay D (ms). */
+  get delayMs(): number {
+    return this.#delayMs;
+  }
+
   setOutput(line: AffineLine | null, renderLeadMs: number): void {
     this.#output = line;
     this.#renderLeadMs = renderLeadMs;

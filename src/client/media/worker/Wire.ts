@@ -3,7 +3,8 @@ import type { WireEnd } from './messages.js';
 /**
  * Above this many bytes queued on an audio channel, new frames are dropped rather than queued: a
  * frame that waits behind ~1.5 s of others (at 160 kbps) arrives after its playout time anyway, and
- * the listener conceals the gap. Below it, the listener decides what is late.
+ * the listener conceals the gap. Below it, the listener decides what is late. The host lowers a
+ * channel's limit to what can still play (`backlogBytes`: the room delay's worth at its rung).
  */
 export const AUDIO_BACKLOG_BYTES = 32 * 1024;
 
@@ -13,6 +14,8 @@ export const AUDIO_BACKLOG_BYTES = 32 * 1024;
  */
 export class Wire {
   dropped = 0;
+  /** Frames are dropped rather than queued behind this many bytes (at most AUDIO_BACKLOG_BYTES). */
+  backlogBytes = AUDIO_BACKLOG_BYTES;
   /** Bytes handed to the channel so far. */
   bytesSent = 0;
   #onMessage: ((data: ArrayBuffer) => void) | null = null;
@@ -36,7 +39,7 @@ export class Wire {
    * only deepens the queue then.
    */
   get congested(): boolean {
-    return this.buffered > AUDIO_BACKLOG_BYTES / 4;
+    return this.buffered > this.backlogBytes / 4;
   }
 
   /** Bytes waiting in the channel's send buffer (0 for a relayed port: the page's channel holds them). */
@@ -58,7 +61,7 @@ export class Wire {
       return;
     }
     if (end.readyState !== 'open') return;
-    if (end.bufferedAmount > AUDIO_BACKLOG_BYTES) {
+    if (end.bufferedAmount > this.backlogBytes) {
       this.dropped++;
       return;
     }

@@ -129,6 +129,8 @@ export type FromWorker =
       drops: Record<string, number>;
       /** Each listener's rung on the bitrate ladder. */
       rates: Record<string, LinkRate>;
+      /** How long since anything came from each listener (ms): a quiet one's path may be dead. */
+      silentMs: Record<string, number>;
       /** The rung this device's own playout decodes, kbit/s. */
       ownKbps: number;
       /** The delay this device needs for its own playout, ms. */
