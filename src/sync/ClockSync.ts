@@ -90,7 +90,12 @@ export interface ClockSyncOptions {
    * a stall of seconds) keeps the estimate from being used. Default 1000.
    */
   readyMaxUncertaintyMs?: number;
-  /** Probe interval (ms) until ready and fastUntilSamples are in, or while a step is suspected. 100. */
+  /**
+   * Probe interval (ms) until ready: the playout of a newcomer waits for it (8 samples), and the
+   * host answers up to 20 probes a second. Default 50.
+   */
+  startProbeMs?: number;
+  /** Probe interval (ms) until fastUntilSamples are in, or while a step is suspected. 100. */
   fastProbeMs?: number;
   /** Keep probing fast until the window holds this many samples (the first drift fit needs them). 30. */
   fastUntilSamples?: number;
@@ -135,6 +140,7 @@ const DEFAULTS: Required<ClockSyncOptions> = {
   stepWindowMs: 10_000,
   readyMinSamples: 8,
   readyMaxUncertaintyMs: 1000,
+  startProbeMs: 50,
   fastProbeMs: 100,
   fastUntilSamples: 30,
   slowProbeMs: 500,
@@ -382,15 +388,16 @@ export class ClockSync {
   }
 
   /**
-   * How long to wait before the next probe. Fast (100 ms) until ready and until fastUntilSamples are
-   * in the window: the first drift fit needs many samples over a short span (in simulation, the worst
+   * How long to wait before the next probe. Fastest (50 ms) until ready: a newcomer's playout waits
+   * for it. Fast (100 ms) until fastUntilSamples are in the window: the first drift fit needs many samples over a short span (in simulation, the worst
    * LAN error after 2 s fell from 0.13 to 0.08 ms with 30 fast probes instead of 8); fast again while
    * a step is suspected, to confirm or dismiss it within a few hundred ms. Otherwise slow (500 ms).
    * Ask after every probe sent; asking again after each `add()` reacts sooner to a suspected step.
    */
   nextProbeDelayMs(): number {
+    if (!this.ready) return this.#o.startProbeMs;
     const filling = (this.#estimate?.windowSamples ?? 0) < this.#o.fastUntilSamples;
-    return !this.ready || filling || this.stepSuspected ? this.#o.fastProbeMs : this.#o.slowProbeMs;
+    return filling || this.stepSuspected ? this.#o.fastProbeMs : this.#o.slowProbeMs;
   }
 
   /** Forgets everything, e.g. when the host reconnects or another member becomes host. */

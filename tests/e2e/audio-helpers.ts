@@ -89,8 +89,9 @@ interface DeviceSnapshot {
     scheduleJumps?: ScheduleJumps | null;
     captureSteps?: number;
     timelineRedraws?: number;
-    encoders?: number;
+    encoders?: number[];
     linkRates?: LinkRate[];
+    prefilled?: number;
   } | null;
   listener: { decodeOdd?: number; scheduleJumps?: ScheduleJumps | null } | null;
 }
@@ -121,7 +122,8 @@ export async function describeDevices(pages: Page[], clicks: number[][], periodM
       if (s.host) {
         parts.push(`capture clock steps ${s.host.captureSteps}, timeline redraws ${s.host.timelineRedraws}`);
         const rates = (s.host.linkRates ?? []).map((r) => `${r.kbps} (${r.downs} down, ${r.ups} up)`);
-        parts.push(`${s.host.encoders} encoders; listeners' kbps ${rates.join(', ')}`);
+        parts.push(`encoders ${s.host.encoders?.join('+')} kbps; listeners' kbps ${rates.join(', ')}`);
+        parts.push(`${s.host.prefilled} frames prefilled for new listeners`);
       }
       const j = s.host?.scheduleJumps ?? s.listener?.scheduleJumps;
       if (j)

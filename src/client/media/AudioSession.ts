@@ -322,6 +322,8 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
    */
   prepare(): void {
     void this.#ensurePlayer();
+    // An output started earlier without a gesture (or suspended since) resumes in this one.
+    this.wake();
   }
 
   async #ensurePlayer(): Promise<Player | null> {

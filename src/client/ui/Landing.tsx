@@ -10,7 +10,11 @@ export function Landing({
 }: {
   jam: JamClient;
   state: AppState;
-  /** Starts this device's audio output in the click (phones allow it only in a gesture; and it needs a second or two to settle). */
+  /**
+   * Starts this device's audio output (phones allow it only in a gesture). Called as soon as the
+   * person types, not only in the Join click: a fresh output needs 1-2 s before its reported
+   * latency settles and the playout can trust it, and that time passes while they type.
+   */
   prepareAudio?: () => void;
 }) {
   const [name, setName] = useState(state.name);
@@ -48,6 +52,7 @@ export function Landing({
             onInput={(e) => {
               setName(e.currentTarget.value);
               jam.dismissError();
+              prepareAudio?.();
             }}
             onKeyDown={(e) => {
               if (e.key !== 'Enter' || busy) return;
@@ -82,6 +87,7 @@ export function Landing({
                 onInput={(e) => {
                   setCode(e.currentTarget.value);
                   jam.dismissError();
+                  prepareAudio?.();
                 }}
                 onBlur={() => {
                   const normal = normalizeRoomCode(code);

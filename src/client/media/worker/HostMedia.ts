@@ -45,6 +45,13 @@ const STAMP_KEEP = 200;
 const BACKLOG_BEYOND_DELAY_MS = 100;
 /** ...but never less than this (bytes): a few frames of any rung. */
 const BACKLOG_MIN_BYTES = 1024;
+/**
+ * A new listener's channel gets, when it opens, the frames sent in the last room delay that can
+ * still play there: its playout can start as soon as its clocks are ready, instead of waiting D for
+ * the first fresh frame to come due (Party's D is most of a second). Frames due within this (ms)
+ * are not sent: they would arrive late.
+ */
+const PREFILL_MARGIN_MS = 40;
 /** A listener probes at most 10 times a second; a flood gets no more answers than this. */
 const PROBES_PER_SECOND = 20;
 /** Frames kept for resending (3 s: more than any room delay a resend could still help). */
@@ -168,6 +175,9 @@ export class HostMedia {
       heardAt: localNow(),
     };
     this.#links.set(peerId, link);
+    audio.onOpen(() => {
+      if (this.#links.get(peerId) === link) this.#prefill(link);
+    });
     const probes = new TokenBucket(PROBES_PER_SECOND, PROBES_PER_SECOND, localNow());
     clock.onMessage((data) => {
       const t1 = localNow();
@@ -233,7 +243,7 @@ export class HostMedia {
       scheduleJumps: this.schedule.jumpsNow(),
       encodeP50,
       encodeP99,
-      encoders: this.#encoders.size,
+      encoders: [...this.#encoders.keys()].map((r) => (BITRATE_LADDER[r] ?? 0) / 1000),
     };
     this.counters.maxSendLagMs = 0;
     const ownKbps = (BITRATE_LADDER[rungNow(this.#own)] ?? 0) / 1000;
@@ -341,6 +351,25 @@ export class HostMedia {
         if (seq >= this.#seq - RESEND_KEEP) break;
         sent.delete(seq);
       }
+    }
+  }
+
+  /** Sends a link that just opened the recent frames that can still play there (PREFILL_MARGIN_MS). */
+  #prefill(link: Link): void {
+    const now = localNow();
+    const delay = this.schedule.delayMs;
+    // Newest first, back to the first frame that would come due too soon.
+    const seqs: number[] = [];
+    for (let seq = this.#seq - 1; seq >= 0 && seqs.length < RESEND_KEEP; seq--) {
+      const stamp = this.#stamps.get(seq);
+      if (!stamp || stamp.t + delay - now < PREFILL_MARGIN_MS) break;
+      seqs.push(seq);
+    }
+    for (const seq of seqs.reverse()) {
+      const packet = this.#resendOf(rungAt(link.route, seq), seq);
+      if (!packet) continue; // not encoded yet: it comes as a fresh frame
+      link.audio.send(packet);
+      this.counters.prefilled++;
     }
   }
 

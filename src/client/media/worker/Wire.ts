@@ -48,6 +48,14 @@ export class Wire {
     return end instanceof MessagePort ? 0 : end.bufferedAmount;
   }
 
+  /** Calls `handler` once the channel is open (at once if it is; never for a relayed port). */
+  onOpen(handler: () => void): void {
+    const end = this.end;
+    if (end instanceof MessagePort) return;
+    if (end.readyState === 'open') queueMicrotask(handler);
+    else end.addEventListener('open', handler, { once: true });
+  }
+
   onMessage(handler: (data: ArrayBuffer) => void): void {
     this.#onMessage = handler;
   }

@@ -53,6 +53,8 @@ export interface HostCounters {
   resent: number;
   /** Resends refused: a listener asked for more than its budget. */
   resendsRefused: number;
+  /** Recent frames sent to new listeners when their channel opened (so they can start at once). */
+  prefilled: number;
   /** Messages on an audio channel that were not a NACK for the current stream. */
   badNacks: number;
   /** Largest time from a frame's capture (its first sample produced) to its send, since the last report (ms). */
@@ -77,8 +79,8 @@ export interface HostCounters {
   /** Encode call to output over the last 5 s, median and 99th percentile (ms). */
   encodeP50?: number;
   encodeP99?: number;
-  /** Opus encoders running: one per rung of the ladder someone gets. */
-  encoders?: number;
+  /** Opus encoders running (kbit/s each): one per rung of the ladder someone gets. */
+  encoders?: number[];
 }
 
 /** A listener's place on the bitrate ladder (RateControl), as the host sees it. */
@@ -115,6 +117,7 @@ export function emptyHostCounters(): HostCounters {
     decoded: 0,
     resent: 0,
     resendsRefused: 0,
+    prefilled: 0,
     badNacks: 0,
     maxSendLagMs: 0,
   };
