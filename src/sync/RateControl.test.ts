@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateControl } from './RateControl.js';
+import { RateControl, type RateSample } from './RateControl.js';
 
 const LADDER = [256_000, 160_000, 96_000, 64_000, 32_000];
 const HEADER = 20;
@@ -15,7 +15,7 @@ function simulate(
   rate: RateControl,
   seconds: number,
   capacity: (t: number) => number,
-  options: { loss?: number; from?: number; state?: Channel } = {},
+  options: { loss?: number; state?: Channel; backlog?: number } = {},
 ): { rungs: number[]; state: Channel } {
   const s = options.state ?? { buffered: 0, sent: 0, dropped: 0, frames: 0, nacked: 0, silentMs: 0, t: 0 };
   const rungs: number[] = [];
@@ -24,7 +24,7 @@ function simulate(
     // 10 frames in 100 ms at the current rung.
     const frameBytes = rate.bytesPerSecond(rate.rung) / 100;
     for (let i = 0; i < 10; i++) {
-      if (s.buffered > BACKLOG) {
+      if (s.buffered > (options.backlog ?? BACKLOG)) {
         s.dropped++;
         continue;
       }
@@ -42,15 +42,8 @@ function simulate(
   return { rungs, state: s };
 }
 
-interface Channel {
-  buffered: number;
-  sent: number;
-  dropped: number;
-  frames: number;
-  nacked: number;
-  silentMs: number;
-  t: number;
-}
+/** What the simulated channel has measured so far, at simulated time `t` (ms). */
+type Channel = Omit<RateSample, 'now'> & { t: number };
 
 const kbps = (rungs: number[]) => rungs.map((r) => (LADDER[r] ?? 0) / 1000);
 const changes = (rungs: number[]) => rungs.filter((r, i) => i > 0 && r !== rungs[i - 1]).length;
@@ -115,9 +108,12 @@ describe('RateControl: one listener on the bitrate ladder', () => {
   it('keeps its rung through an outage (a path that carries nothing is down, not narrow)', () => {
     const rate = new RateControl(LADDER, START, HEADER);
     simulate(rate, 5, () => 1e6);
-    // Ten seconds of nothing: the buffer fills and frames are dropped; then the path is back, and
-    // flushes what waited from a restarted congestion window (slowly, for a second).
-    const { rungs } = simulate(rate, 15, (t) => (t < 15_000 ? 0 : t < 16_000 ? 15_000 : 1e6));
+    // Ten seconds of nothing: the buffer fills and frames are dropped within 0.4 s (the host holds
+    // only the room delay's worth), before the listener's silence says it is an outage; then the
+    // path is back, and flushes what waited from a restarted congestion window (slowly, for a second).
+    const { rungs } = simulate(rate, 15, (t) => (t < 15_000 ? 0 : t < 16_000 ? 15_000 : 1e6), {
+      backlog: 8000,
+    });
     expect(new Set(rungs)).toEqual(new Set([START]));
     expect(rate.counters.downs).toBe(0);
   });

@@ -39,26 +39,20 @@ const DRAIN_SHARE = 0.75;
 /** The drain rate is measured over this window (ms). */
 const DRAIN_WINDOW_MS = 1000;
 /**
- * A channel that drained less than this share of the lowest rung's rate over the window, while
- * holding bytes, has stopped...
- */
-const STALL_SHARE = 0.25;
-/** ...over this window (ms): shorter than it takes to call congestion. */
-const STALL_WINDOW_MS = 400;
-/**
- * A stopped channel whose listener has said nothing for this long (ms; its clock probes come every
- * 500 ms) is an outage: the path is down (a phone between networks, a dead NAT mapping), not
- * narrow. No rung helps then, and one picked from a drain of zero would be the lowest for no reason;
- * the rung stays until the path carries again (the host restarts ICE meanwhile). A stopped channel
- * whose listener is still heard is congestion at its worst (SCTP waiting out a retransmission
- * timeout on a path that drops), and is treated as such once the verdict has had this long.
+ * A listener that has said nothing for this long (ms; its clock probes come every 500 ms) is cut
+ * off: the path is down (a phone between networks, a dead NAT mapping), not narrow. No rung helps
+ * then, and one picked from what the channel drains (nothing) would be the lowest for no reason; the
+ * rung stays until the path carries again (the host restarts ICE meanwhile). A dying path looks
+ * congested at first (the buffer grows, frames are dropped), so a step down waits until the
+ * listener has been heard since the trouble began: at once on a congested path, whose listener
+ * still gets its probes through, and never on a dead one.
  */
 const OUTAGE_SILENT_MS = 1200;
 /**
- * After a stall the channel flushes what it held, from a restarted congestion window: its buffer
+ * After an outage the channel flushes what it held, from a restarted congestion window: its buffer
  * says nothing about the path for this long (ms).
  */
-const STALL_RECOVER_MS = 3000;
+const OUTAGE_RECOVER_MS = 3000;
 /** The hold before the first probe up, and after a probe that held (ms)... */
 const UP_HOLD_MS = 8000;
 /** ...doubling after each failed probe, to at most this (ms). */
@@ -116,9 +110,9 @@ export class RateControl {
   #lossBeforeProbe = 0;
   /** Since when the buffer has held more than QUEUE_CLEAN_MS during a probe, or null. */
   #probeQueueSince: number | null = null;
-  #lastStallAt = Number.NEGATIVE_INFINITY;
-  /** Since when the channel has drained (almost) nothing while holding bytes, or null. */
-  #stoppedSince: number | null = null;
+  #lastOutageAt = Number.NEGATIVE_INFINITY;
+  /** Congestion seen then, not acted on until the listener is heard since (OUTAGE_SILENT_MS). */
+  #pendingSince: number | null = null;
   /** The send buffer at the last step down, until it drained below the high mark. */
   #bufferedAtDown: number | null = null;
 
@@ -164,15 +158,12 @@ export class RateControl {
     if (queueMs < QUEUE_CLEAN_MS) this.#cleanSince ??= s.now;
     else this.#cleanSince = null;
 
-    const stopped = this.#stopped(s);
-    if (stopped) this.#stoppedSince ??= s.now;
-    else this.#stoppedSince = null;
-    if (stopped && s.silentMs >= OUTAGE_SILENT_MS) this.#lastStallAt = s.now;
-    const awaitingVerdict = this.#stoppedSince !== null && s.now - this.#stoppedSince < OUTAGE_SILENT_MS;
-    if (awaitingVerdict || s.now - this.#lastStallAt < STALL_RECOVER_MS) {
+    if (s.silentMs >= OUTAGE_SILENT_MS) this.#lastOutageAt = s.now;
+    if (s.now - this.#lastOutageAt < OUTAGE_RECOVER_MS) {
       this.#highSince = null;
       this.#cleanSince = null;
       this.#probeQueueSince = null;
+      this.#pendingSince = null;
       return this.#rung;
     }
     const dropped = prev !== undefined && s.dropped > prev.dropped;
@@ -196,8 +187,13 @@ export class RateControl {
       dropped ||
       probeFailed ||
       (!draining && this.#highSince !== null && s.now - this.#highSince >= CONGESTED_FOR_MS);
-    if (congested) {
-      if (this.#rung < this.ladder.length - 1 && s.now - this.#lastDownAt >= DOWN_SETTLE_MS) this.#down(s);
+    if (congested) this.#pendingSince ??= s.now;
+    if (this.#pendingSince !== null) {
+      if (s.silentMs <= s.now - this.#pendingSince) {
+        // Heard since the trouble began: congestion, not an outage.
+        this.#pendingSince = null;
+        if (this.#rung < this.ladder.length - 1 && s.now - this.#lastDownAt >= DOWN_SETTLE_MS) this.#down(s);
+      }
       return this.#rung;
     }
     const hold = this.#loss(s) > LOSSY ? 2 * this.#upHoldMs : this.#upHoldMs;
@@ -238,15 +234,9 @@ export class RateControl {
     this.#cleanSince = null;
   }
 
-  #stopped(s: RateSample): boolean {
-    const first = this.#samples[0];
-    if (first === undefined || s.now - first.now < STALL_WINDOW_MS || s.buffered === 0) return false;
-    return this.#drainRate(s, STALL_WINDOW_MS) < STALL_SHARE * this.bytesPerSecond(this.ladder.length - 1);
-  }
-
   /** Bytes per second the channel actually sent on over the window (sent minus what it still holds). */
-  #drainRate(s: RateSample, windowMs = DRAIN_WINDOW_MS): number {
-    const from = this.#samples.find((x) => x.now >= s.now - windowMs) ?? s;
+  #drainRate(s: RateSample): number {
+    const from = this.#samples.find((x) => x.now >= s.now - DRAIN_WINDOW_MS) ?? s;
     const dt = (s.now - from.now) / 1000;
     if (dt <= 0) return 0;
     return Math.max(0, (s.sent - s.buffered - (from.sent - from.buffered)) / dt);

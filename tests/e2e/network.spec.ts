@@ -387,9 +387,10 @@ test.describe("when a listener's network changes", () => {
       );
       expect(back).not.toBeNull();
       // The host hears nothing from Ana for 2 s (her clock probes come every 500 ms) and restarts
-      // ICE; her new candidates are through a new TURN allocation. Measured: 3.2-4 s (Chromium alone
-      // calls the path disconnected only after 6-7 s). "A few seconds", with a loaded machine's margin.
-      expect(back as number).toBeLessThan(10_000);
+      // ICE; her new candidates are through a new TURN allocation. Measured over 10 runs: 2.9-4.6 s,
+      // once 9.4 s (Chromium alone calls the path disconnected only after 6-7 s, and before these
+      // changes she was back after 11-18 s). 15 s leaves a loaded CI machine its margin.
+      expect(back as number).toBeLessThan(15_000);
       expect(host?.iceRestarts).toBeGreaterThanOrEqual(1);
       expect((await hooks(ana.page).routes())[0]?.localType).toBe('relay');
     } finally {

@@ -136,6 +136,8 @@ export class HostMedia {
   #seq = 0;
   #localEnabled = true;
   #rateAt = 0;
+  /** The encoders start at the next captured frame (at most one restart per frame if they fail). */
+  #newStream = true;
 
   constructor(
     playout: MessagePort,
@@ -175,6 +177,8 @@ export class HostMedia {
       heardAt: localNow(),
     };
     this.#links.set(peerId, link);
+    // Its rung may have no encoder running (everyone else is on another): it starts fresh, as it does.
+    this.#startEncoder(START_RUNG);
     audio.onOpen(() => {
       if (this.#links.get(peerId) === link) this.#prefill(link);
     });
@@ -387,6 +391,7 @@ export class HostMedia {
   #restartStream(): void {
     for (const e of this.#encoders.values()) if (e.encoder.state !== 'closed') e.encoder.close();
     this.#encoders.clear();
+    this.#newStream = true;
     this.#streamId = (this.#streamId + 1) & 0xffff;
     this.#seq = 0;
     this.#timeline = new Timeline();
@@ -412,9 +417,12 @@ export class HostMedia {
     this.#captureClock.add(ctxMs, arrived);
     const measured = this.#captureClock.stamp(ctxMs) - FRAME_MS;
     this.#arriveLag.add(arrived - measured);
-    // Every rung someone gets (a new stream starts them all).
-    for (const route of [this.#own, ...[...this.#links.values()].map((l) => l.route)]) {
-      for (const r of route) this.#startEncoder(r.rung);
+    // A new stream (the first, or after a restart) starts every rung someone gets.
+    if (this.#newStream) {
+      this.#newStream = false;
+      for (const route of [this.#own, ...[...this.#links.values()].map((l) => l.route)]) {
+        for (const r of route) this.#startEncoder(r.rung);
+      }
     }
     const seq = this.#seq++;
     // What is sent is a straight timeline that follows the measurement within 2 ms (Timeline).
