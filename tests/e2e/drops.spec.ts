@@ -64,7 +64,9 @@ test.describe('surviving drops', () => {
     expect(await hooks(ana.page).startProbe()).toBe(true);
     await inSync(ana, 15_000);
     const syncedMs = Date.now() - reloadedAt;
-    console.log(`reload to in sync: ${syncedMs} ms`);
+    const restarts = (await hooks(hana.page).snapshot<{ host: { iceRestarts: number } | null }>()).host
+      ?.iceRestarts;
+    console.log(`reload to in sync: ${syncedMs} ms; host ICE restarts ${restarts}`);
     // "Within a few seconds": the page load, the rejoin, a new link, clock sync and the first frames.
     expect(syncedMs).toBeLessThan(10_000);
 

@@ -68,6 +68,7 @@ export class HostEngine extends TypedEmitter<HostEvents> {
   rates: Record<string, LinkRate> = {};
   /** The rung this device's own playout decodes (kbit/s). */
   #ownKbps = 0;
+  #closedLinkRestarts = 0;
 
   /** When each listener last asked for a new connection (at most one per RECONNECT_EVERY_MS). */
   readonly #reconnectedAt = new Map<string, number>();
@@ -118,6 +119,13 @@ export class HostEngine extends TypedEmitter<HostEvents> {
 
   get mode(): SyncMode {
     return this.policy.mode;
+  }
+
+  /** ICE restarts so far, on every link this host has had (diagnostics). */
+  get iceRestarts(): number {
+    let n = this.#closedLinkRestarts;
+    for (const link of this.links.values()) n += link.iceRestarts;
+    return n;
   }
 
   /** The last sync table: every member's status, the host's own included. */
@@ -216,6 +224,7 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     link.on('state', () => this.#emitLinks());
     link.on('closed', () => {
       this.#linkBorn.delete(link);
+      this.#closedLinkRestarts += link.iceRestarts;
       if (this.links.get(peerId) === link) {
         this.links.delete(peerId);
         this.#worker.post({ type: 'unwire', peerId });

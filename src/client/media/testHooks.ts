@@ -138,7 +138,7 @@ export function installTestHooks(audio: AudioSession): void {
               ...audio.host.counters,
               linkDrops: Object.values(audio.host.drops),
               linkRates: Object.values(audio.host.rates),
-              iceRestarts: [...audio.host.links.values()].reduce((n, l) => n + l.iceRestarts, 0),
+              iceRestarts: audio.host.iceRestarts,
             }
           : null,
         listener: audio.listener
