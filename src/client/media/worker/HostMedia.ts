@@ -339,9 +339,8 @@ export class HostMedia {
     }
     if (best !== rungNow(this.#own)) this.#move(this.#own, best);
     // Forget switches long done, and stop the encoders no one gets frames from any more.
-    const routes = [this.#own, ...[...this.#links.values()].map((l) => l.route)];
     const used = new Set<number>();
-    for (const route of routes) {
+    for (const route of this.#routes()) {
       while (route.length > 1 && (route[1] as Route[number]).at < this.#seq - ROUTE_MEMORY) route.shift();
       for (const r of route) used.add(r.rung);
     }
@@ -375,6 +374,11 @@ export class HostMedia {
       link.audio.send(packet);
       this.counters.prefilled++;
     }
+  }
+
+  /** Every receiver's route: this device's own playout, then each listener's. */
+  #routes(): Route[] {
+    return [this.#own, ...[...this.#links.values()].map((l) => l.route)];
   }
 
   /** Frame `seq` as a resend, from rung `rung` if it was encoded there, else from any rung that has it. */
@@ -420,7 +424,7 @@ export class HostMedia {
     // A new stream (the first, or after a restart) starts every rung someone gets.
     if (this.#newStream) {
       this.#newStream = false;
-      for (const route of [this.#own, ...[...this.#links.values()].map((l) => l.route)]) {
+      for (const route of this.#routes()) {
         for (const r of route) this.#startEncoder(r.rung);
       }
     }
