@@ -3,7 +3,7 @@
  * Chromium on this machine. Prints a table, the comparison and the issue's targets (PASS/MISS).
  *
  *   npm run bench -- [--listeners 2..5 (3)] [--seconds 30..60 (40)] [--jbt ms (300)]
- *                    [--runs live,party,playback,webrtc-jbt,webrtc-default,net-clean,net-loss2,net-loss10,net-cap500,net-reorder]
+ *                    [--runs live,party,playback,webrtc-jbt,webrtc-default,net-clean,net-loss2,net-loss10,net-cap500,net-reorder,spk-1,spk-3]
  *                    [--verbose] [--dump file.json]
  *
  * The net-* runs (the network section) put one listener behind the impairment relay (src/netem) in
@@ -20,12 +20,22 @@ import { type NetworkCondition, type NetworkResult, networkTable, runNetwork } f
 import { comparisons, METHOD, table, targets } from './report.js';
 import type { RunResult } from './result.js';
 import { type BenchServer, startServer } from './server.js';
+import { runSpeakers, type SpeakerResult, type SpeakerRoom, speakerTable } from './speakers.js';
 import { type BenchTurn, startTurn } from './turn.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SETTLE_MS = 10_000;
 const NET_RUNS = ['net-clean', 'net-loss2', 'net-loss10', 'net-cap500', 'net-reorder'] as const;
-const ALL_RUNS = ['live', 'party', 'playback', 'webrtc-jbt', 'webrtc-default', ...NET_RUNS] as const;
+const SPK_RUNS = ['spk-1', 'spk-3'] as const;
+const ALL_RUNS = [
+  'live',
+  'party',
+  'playback',
+  'webrtc-jbt',
+  'webrtc-default',
+  ...NET_RUNS,
+  ...SPK_RUNS,
+] as const;
 type RunName = (typeof ALL_RUNS)[number];
 
 interface Options {
@@ -107,6 +117,7 @@ async function main(): Promise<number> {
 
   const results: RunResult[] = [];
   const netResults: NetworkResult[] = [];
+  const spkResults: SpeakerResult[] = [];
   const failures: string[] = [];
   try {
     server = await startServer(ROOT);
@@ -126,6 +137,20 @@ async function main(): Promise<number> {
       const runLog = (line: string) => log(`${name}: ${line}`);
       runLog('starting');
       try {
+        if ((SPK_RUNS as readonly string[]).includes(name)) {
+          // Its own PulseAudio and browser (tests/support/speakers.ts); the server is the main one.
+          spkResults.push(
+            await runSpeakers({
+              room: name as SpeakerRoom,
+              seconds: Math.min(options.seconds, 20),
+              baseURL: server.url,
+              log: runLog,
+            }),
+          );
+          runLog('done');
+          await new Promise((r) => setTimeout(r, 2000));
+          continue;
+        }
         if ((NET_RUNS as readonly string[]).includes(name)) {
           if (!turn || !netServer) {
             turn = await startTurn();
@@ -175,9 +200,7 @@ async function main(): Promise<number> {
 
   const out: string[] = [];
   const who =
-    results.length > 0
-      ? `host + ${options.listeners} listeners`
-      : 'network section only (host + a clean and an impaired listener)';
+    results.length > 0 ? `host + ${options.listeners} listeners` : 'network and speaker sections only';
   out.push(
     `JamSesh benchmark: ${who}, ${SETTLE_MS / 1000} s settling then ${options.seconds} s measured per run`,
   );
@@ -195,12 +218,16 @@ async function main(): Promise<number> {
   }
   if (results.some((r) => r.kind === 'jamsesh')) out.push("Targets (the issue's)", ...targets(results), '');
   if (netResults.length > 0) out.push(...networkTable(netResults), '');
+  if (spkResults.length > 0) out.push(...speakerTable(spkResults), '');
   const notes = results.flatMap((r) => r.notes.map((n) => `  ${r.column}: ${n}`));
   if (notes.length > 0) out.push('Notes', ...notes, '');
   if (failures.length > 0) out.push('Runs that failed', ...failures.map((f) => `  ${f}`), '');
   out.push(...METHOD);
   if (options.dump) {
-    writeFileSync(options.dump, JSON.stringify({ results, network: netResults }, null, 1));
+    writeFileSync(
+      options.dump,
+      JSON.stringify({ results, network: netResults, speakers: spkResults }, null, 1),
+    );
     out.push('', `Raw measurements written to ${options.dump}`);
   }
   process.stdout.write(`${out.join('\n')}\n`);

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the tests need that npm cannot bring: Debian's Chromium (the E2E browser; the
-# tests never download one) and coturn (the real TURN relay the network tests start on loopback).
+# tests never download one), coturn (the real TURN relay the network tests start on loopback) and
+# PulseAudio with its tools (the private sound server the real-output tests record from:
+# tests/support/pulse.ts).
 # Does nothing when they are already there. Uses sudo when not root.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)
+command -v pulseaudio >/dev/null 2>&1 || need+=(pulseaudio)
+command -v parec >/dev/null 2>&1 || need+=(pulseaudio-utils)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "Test dependencies present (chromium, coturn)."
+  echo "Test dependencies present (chromium, coturn, pulseaudio, pulseaudio-utils)."
   exit 0
 fi
 as_root=()

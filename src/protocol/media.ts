@@ -40,8 +40,17 @@ export const SyncStatus = z.object({
   inSync: z.boolean(),
   /** The Opus bitrate this device gets, kbit/s: its rung on the host's ladder (absent before audio). */
   kbps: z.number().min(0).max(1000).optional(),
+  /** This device's output offset (ms, + plays later): set by hand or by acoustic calibration. */
+  offsetMs: z.number().min(-1000).max(1000).optional(),
+  /**
+   * Acoustic calibration of this device's output: never done, done for the output it plays on,
+   * done but the output changed since (other headphones, Bluetooth, a jump in the reported
+   * latency), or its signal was not heard in the last run.
+   */
+  calibration: z.enum(['none', 'calibrated', 'stale', 'not-heard']).optional(),
 });
 export type SyncStatus = z.infer<typeof SyncStatus>;
+export type CalibrationState = NonNullable<SyncStatus['calibration']>;
 
 export const NowPlaying = z.object({
   source: SourceKind,
@@ -66,6 +75,21 @@ export const HostControl = z.discriminatedUnion('type', [
   z.object({ type: z.literal('now-playing'), nowPlaying: NowPlaying }),
   /** Sync status of every member, so every member list can show it. */
   z.object({ type: z.literal('sync-table'), entries: z.record(z.string().max(32), SyncStatus) }),
+  /**
+   * Acoustic calibration: play the calibration signal so that it leaves this device's speaker at
+   * host-clock time `atMs` (with the device's current offset, as its music plays).
+   */
+  z.object({ type: z.literal('chirp'), run: z.number().int().min(0), atMs: z.number() }),
+  /**
+   * The outcome of a calibration run for this device: the offset to use from now on (heard), or
+   * that its signal was not heard (`offsetMs` absent: keep the offset it has).
+   */
+  z.object({
+    type: z.literal('calibrated'),
+    run: z.number().int().min(0),
+    heard: z.boolean(),
+    offsetMs: z.number().min(-500).max(500).optional(),
+  }),
 ]);
 export type HostControl = z.infer<typeof HostControl>;
 

@@ -1,3 +1,4 @@
+import { waitAllInSync } from '../support/members.js';
 import { compareClicks, describeDevices, expectInSync, hooks, quantile } from './audio-helpers.js';
 import { expect, hostJam, joinJam, test } from './fixtures.js';
 
@@ -17,27 +18,9 @@ test.describe('synchronized audio', () => {
     await hana.page.getByTestId('source-test').click();
     await expect(hana.page.getByTestId('now-playing')).toContainText(/click track/i);
     for (const l of listeners) await expect(l.page.getByTestId('now-playing')).toContainText(/click track/i);
-    // Every member reports being in sync (the host's member list shows each of the four so). Not
-    // all four at one instant: on a loaded machine each one's flag drops for a moment at every
-    // stall of its audio, so "all at once" can take minutes; the clicks below are the measurement.
-    const seen = new Set<string>();
-    await expect
-      .poll(
-        async () => {
-          const flags = await hana.page
-            .getByTestId('member')
-            .evaluateAll((els) =>
-              els.map((el) => [
-                el.getAttribute('data-peer-id') ?? '',
-                el.querySelector('[data-testid=member-sync]')?.getAttribute('data-in-sync') === 'true',
-              ]),
-            );
-          for (const [who, inSync] of flags) if (inSync) seen.add(String(who));
-          return seen.size;
-        },
-        { timeout: 30_000, intervals: [250] },
-      )
-      .toBe(4);
+    // Every member reports being in sync (the host's member list shows each of the four so), each
+    // at some point; the clicks below are the measurement.
+    expect(await waitAllInSync(hana.page, 4, 30_000)).toBe(true);
 
     // Record 10 s of clicks (one every 500 ms) at every device's output.
     await hana.page.waitForTimeout(5000);

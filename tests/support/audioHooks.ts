@@ -10,6 +10,10 @@ export const hooks = (page: Page) => ({
   startProbe: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.startProbe()),
   clicks: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.clicks()),
   suspendOutput: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.suspendOutput()),
+  useOutputDevice: (label: string) =>
+    page.evaluate((l) => (window as unknown as TestHooksWindow).__jamsesh.useOutputDevice(l), label),
+  simulateSpeakerDelay: (ms: number) =>
+    page.evaluate((d) => (window as unknown as TestHooksWindow).__jamsesh.simulateSpeakerDelay(d), ms),
   startSourceProbe: () =>
     page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.startSourceProbe()),
   sourceClicks: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.sourceClicks()),

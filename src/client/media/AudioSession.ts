@@ -1,11 +1,13 @@
 import type { IceServer, Member, Role, SignalPayload } from '../../protocol/index.js';
-import type { NowPlaying, SourceKind, SyncMode, SyncStatus } from '../../protocol/media.js';
+import type { CalibrationState, NowPlaying, SourceKind, SyncMode, SyncStatus } from '../../protocol/media.js';
 import type { SignalingClient } from '../net/SignalingClient.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
 import type { AppState, JamClient } from '../state/JamClient.js';
+import { type CalibrationProgress, type CalibrationRoom, CalibrationRun } from './CalibrationRun.js';
 import { FileQueue } from './FileQueue.js';
 import { HostEngine } from './HostEngine.js';
 import { ListenerEngine } from './ListenerEngine.js';
+import { OutputCalibration } from './OutputCalibration.js';
 import { hasTurn, type IceOptions } from './PeerLink.js';
 import { Player } from './Player.js';
 import { captureMic, captureTab, clickTrack, type Source } from './Sources.js';
@@ -27,8 +29,12 @@ export interface AudioState {
   /** This device's own status. */
   own: SyncStatus | null;
   volume: number;
-  /** This device's fine offset (ms, + plays later), remembered per device. */
+  /** This device's output offset (ms, + plays later), remembered per device and output. */
   offsetMs: number;
+  /** Whether that offset came from an acoustic calibration of the output it plays on now. */
+  calibration: CalibrationState;
+  /** Host: the last calibration run (null before the first). */
+  calibrationRun: CalibrationProgress | null;
   /** Host: the source playing. */
   source: SourceKind;
   /** Listener: the state of the connection to the host. */
@@ -46,7 +52,6 @@ export interface AudioSessionEvents {
   change: AudioState;
 }
 
-const OFFSET_KEY = 'jamsesh.outputOffsetMs';
 const VOLUME_KEY = 'jamsesh.volume';
 const RELAY_KEY = 'jamsesh.relayOnly';
 const STATUS_EVERY_MS = 1000;
@@ -66,7 +71,9 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     syncTable: {},
     own: null,
     volume: readNumber(VOLUME_KEY, 1),
-    offsetMs: readNumber(OFFSET_KEY, 0),
+    offsetMs: 0,
+    calibration: 'none',
+    calibrationRun: null,
     source: 'none',
     link: 'none',
     relayOnly: readNumber(RELAY_KEY, 0) === 1,
@@ -85,6 +92,11 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   /** Signaling that arrived while this device's engine was still starting (the host's offer). */
   #early: Array<{ from: string; payload: SignalPayload }> = [];
   readonly #unsubscribe: Array<() => void>;
+  /** This device's output: its offset per output, its calibration, the calibration signal. */
+  readonly outputs = new OutputCalibration();
+  #selfId: string | null = null;
+  #run: CalibrationRun | null = null;
+  #runs = 0;
 
   constructor(
     readonly jam: JamClient,
@@ -100,6 +112,12 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
         else if (this.#roomCode !== null && this.#early.length < 200) this.#early.push(m);
       }),
     ];
+    this.#state = { ...this.#state, offsetMs: this.outputs.offsetMs, calibration: this.outputs.calibration };
+    this.outputs.on('change', ({ offsetMs, calibration }) => {
+      this.#host?.setOffset(offsetMs, calibration);
+      this.#listener?.setOffset(offsetMs, calibration);
+      this.#set({ offsetMs, calibration });
+    });
     this.#sync(jam.state);
   }
 
@@ -148,13 +166,68 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     this.#set({ volume });
   }
 
-  /** Fine offset for this device's speakers (e.g. Bluetooth that reports its delay wrongly). */
+  /** Fine offset for this device's speakers, by hand (kept for the output it plays on). */
   setOffset(offsetMs: number): void {
-    const ms = Math.max(-500, Math.min(500, Math.round(offsetMs * 10) / 10));
-    writeNumber(OFFSET_KEY, ms);
-    this.#host?.setOffset(ms);
-    this.#listener?.setOffset(ms);
-    this.#set({ offsetMs: ms });
+    this.outputs.setOffset(Math.max(-500, Math.min(500, Math.round(offsetMs * 10) / 10)));
+  }
+
+  /**
+   * Host: acoustic calibration. This device's microphone listens while every connected device
+   * (this one included) plays the calibration signal in turn; each gets the offset that brings its
+   * sound in line with the others'. With `peerId`, only that device is measured, against a
+   * reference that stays as it is (this device, or for this device another one). Call from a click:
+   * it asks for the microphone. Progress and outcome: `state.calibrationRun`.
+   */
+  async calibrate(peerId?: string): Promise<CalibrationProgress | null> {
+    const host = this.#host;
+    const player = this.#player;
+    const self = this.#selfId;
+    if (!host || !player || self === null) return null;
+    this.#run?.cancel();
+    const connected = [self, ...[...host.links.entries()].filter(([, l]) => l.isOpen).map(([id]) => id)];
+    let ids = connected;
+    let reference: string | null = null;
+    if (peerId !== undefined) {
+      const table = host.syncTable();
+      const others = connected.filter((id) => id !== peerId);
+      reference =
+        peerId === self
+          ? (others.find((id) => table[id]?.calibration === 'calibrated') ?? others[0] ?? null)
+          : self;
+      if (reference === null || !connected.includes(peerId)) return null;
+      ids = [reference, peerId];
+    }
+    const run = new CalibrationRun(
+      ++this.#runs,
+      player,
+      this.#calibrationRoom(host, self, this.#runs),
+      ids,
+      reference,
+    );
+    this.#run = run;
+    run.on('progress', (p) => {
+      if (this.#run === run) this.#set({ calibrationRun: p });
+    });
+    return run.start();
+  }
+
+  #calibrationRoom(host: HostEngine, self: string, run: number): CalibrationRoom {
+    const table = host.syncTable();
+    return {
+      playAt: (id, atMs) =>
+        id === self ? this.outputs.playSignalAt(atMs) : host.sendTo(id, { type: 'chirp', run, atMs }),
+      offsetOf: (id) => (id === self ? this.outputs.offsetMs : (table[id]?.offsetMs ?? 0)),
+      apply: (id, heard, offsetMs) => {
+        if (id === self) this.outputs.applyResult(heard, offsetMs);
+        else
+          host.sendTo(id, {
+            type: 'calibrated',
+            run,
+            heard,
+            ...(offsetMs !== undefined ? { offsetMs } : {}),
+          });
+      },
+    };
   }
 
   /** Connect through the TURN relay only (hides this device's addresses), or not; the links reconnect. */
@@ -210,6 +283,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   close(): void {
     for (const u of this.#unsubscribe) u();
     this.#teardown();
+    this.outputs.close();
     this.removeAllListeners();
   }
 
@@ -244,6 +318,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       // Another room: start over. The first room keeps the output that prepare() started.
       if (this.#roomCode !== null) this.#teardown();
       this.#roomCode = room.room.code;
+      this.#selfId = room.self.peerId;
       this.#set({ role: room.self.role });
     }
     if (this.#iceServers !== room.iceServers) {
@@ -262,7 +337,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     if (room.self.role === 'host') {
       if (!this.#host) {
         const host = new HostEngine(player, room.self.peerId, () => this.#ice(), sendSignal);
-        host.setOffset(this.#state.offsetMs);
+        host.setOffset(this.outputs.offsetMs, this.outputs.calibration);
         host.on('syncTable', (syncTable) => this.#set({ syncTable }));
         host.on('session', (session) => this.#set({ session }));
         host.on('nowPlaying', (nowPlaying) => this.#set({ nowPlaying }));
@@ -274,7 +349,12 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       this.#syncLinks(this.#host, room.members, app.live);
     } else if (!this.#listener) {
       const listener = new ListenerEngine(player, room.room.hostId, () => this.#ice(), sendSignal);
-      listener.setOffset(this.#state.offsetMs);
+      listener.setOffset(this.outputs.offsetMs, this.outputs.calibration);
+      listener.on('chirp', ({ atMs }) => {
+        const local = listener.localTimeOf(atMs);
+        if (local !== null) this.outputs.playSignalAt(local);
+      });
+      listener.on('calibrated', ({ heard, offsetMs }) => this.outputs.applyResult(heard, offsetMs));
       listener.on('syncTable', (syncTable) => this.#set({ syncTable }));
       listener.on('session', (session) => this.#set({ session }));
       listener.on('nowPlaying', (nowPlaying) => this.#set({ nowPlaying }));
@@ -336,6 +416,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
         const player = await Player.create();
         player.setVolume(this.#state.volume);
         this.#player = player;
+        this.outputs.attach(player);
         this.#set({ phase: player.running ? 'ready' : 'needs-gesture' });
         player.ctx.addEventListener('statechange', () => {
           if (this.#player === player) this.#set({ phase: player.running ? 'ready' : 'needs-gesture' });
@@ -357,6 +438,10 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   }
 
   #teardown(): void {
+    this.#run?.cancel();
+    this.#run = null;
+    this.outputs.attach(null);
+    this.#selfId = null;
     this.#queue?.close();
     this.#queue = null;
     this.#host?.close();
@@ -381,6 +466,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       source: 'none',
       link: 'none',
       error: null,
+      calibrationRun: null,
     });
   }
 

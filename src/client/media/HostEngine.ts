@@ -12,7 +12,7 @@ import { MediaWorker } from './MediaWorker.js';
 import { type IceOptions, PeerLink } from './PeerLink.js';
 import { localNow, type Player } from './Player.js';
 import type { Source } from './Sources.js';
-import { syncStatus } from './syncStatus.js';
+import { type DeviceOutput, syncStatus } from './syncStatus.js';
 import { emptyHostCounters, type HostCounters, type LinkRate } from './worker/messages.js';
 import type { CaptureIn } from './worklets/capture.worklet.js';
 
@@ -69,6 +69,7 @@ export class HostEngine extends TypedEmitter<HostEvents> {
   /** The rung this device's own playout decodes (kbit/s). */
   #ownKbps = 0;
   #closedLinkRestarts = 0;
+  #device: DeviceOutput = { offsetMs: 0, calibration: 'none' };
 
   /** When each listener last asked for a new connection (at most one per RECONNECT_EVERY_MS). */
   readonly #reconnectedAt = new Map<string, number>();
@@ -163,9 +164,18 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     this.#worker.post({ type: 'local-playback', enabled });
   }
 
-  /** This device's fine offset (ms; + plays later): for speakers that report their delay wrongly. */
-  setOffset(offsetMs: number): void {
+  /** This device's output offset (ms; + plays later) and its calibration, for the room to see. */
+  setOffset(offsetMs: number, calibration: DeviceOutput['calibration'] = this.#device.calibration): void {
     this.#worker.post({ type: 'offset', offsetMs });
+    this.#device = { offsetMs, calibration };
+  }
+
+  /** Sends one listener a control message; false if its link is not open. */
+  sendTo(peerId: string, m: HostControl): boolean {
+    const link = this.links.get(peerId);
+    if (!link?.isOpen) return false;
+    link.sendControl(JSON.stringify(m));
+    return true;
   }
 
   /** The longest capture-to-send time since the last call (ms; diagnostics). */
@@ -305,6 +315,7 @@ export class HostEngine extends TypedEmitter<HostEvents> {
       this.policy.delayMs,
       { uncertainty: 0, rtt: 0, ready: true },
       this.#ownKbps,
+      this.#device,
     );
     this.#table = table;
     this.emit('syncTable', table);

@@ -13,7 +13,7 @@ import { TypedEmitter } from '../net/TypedEmitter.js';
 import { MediaWorker } from './MediaWorker.js';
 import { type IceOptions, PeerLink } from './PeerLink.js';
 import type { Player } from './Player.js';
-import { syncStatus } from './syncStatus.js';
+import { type DeviceOutput, syncStatus } from './syncStatus.js';
 import type { FromWorker, ScheduleJumps } from './worker/messages.js';
 
 export interface ListenerEvents {
@@ -22,6 +22,10 @@ export interface ListenerEvents {
   syncTable: Record<string, SyncStatus>;
   session: { delayMs: number; mode: SyncMode };
   link: RTCPeerConnectionState | 'none';
+  /** Calibration: play the signal so that it leaves the speaker at host-clock time `atMs`. */
+  chirp: { atMs: number };
+  /** Calibration: this device's outcome (its new offset when heard). */
+  calibrated: { heard: boolean; offsetMs?: number };
 }
 
 const REPORT_EVERY_MS = 1000;
@@ -46,6 +50,7 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
   #maxAge = 0;
   #lastLate = { frames: 0, ms: 0 };
   #maxDecode = 0;
+  #device: DeviceOutput = { offsetMs: 0, calibration: 'none' };
 
   constructor(
     readonly player: Player,
@@ -139,9 +144,21 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
     return m;
   }
 
-  /** This device's fine offset (ms; + plays later): for speakers that report their delay wrongly. */
-  setOffset(offsetMs: number): void {
+  /** This device's output offset (ms; + plays later) and its calibration, for the room to see. */
+  setOffset(offsetMs: number, calibration: DeviceOutput['calibration'] = this.#device.calibration): void {
     this.#worker.post({ type: 'offset', offsetMs });
+    this.#device = { offsetMs, calibration };
+  }
+
+  /**
+   * Local time (ms) of host-clock time `hostMs`, from the clock sync (null before the host's clock
+   * is known).
+   */
+  localTimeOf(hostMs: number): number | null {
+    const est = this.#state?.clock;
+    if (!est) return null;
+    // host = local + offset + drift * (local - at), solved for local.
+    return (hostMs - est.offset + est.drift * est.at) / (1 + est.drift);
   }
 
   /** The ICE settings changed (relay only, or not): the host is asked for a new connection. */
@@ -166,6 +183,7 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
       this.#delayMs,
       est && { uncertainty: est.uncertainty, rtt: est.rtt, ready: this.#state?.clockReady ?? false },
       this.#state?.kbps,
+      this.#device,
     );
   }
 
@@ -199,6 +217,13 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
       this.emit('nowPlaying', m.nowPlaying);
     } else if (m.type === 'sync-table') {
       this.emit('syncTable', m.entries);
+    } else if (m.type === 'chirp') {
+      this.emit('chirp', { atMs: m.atMs });
+    } else if (m.type === 'calibrated') {
+      this.emit('calibrated', {
+        heard: m.heard,
+        ...(m.offsetMs !== undefined ? { offsetMs: m.offsetMs } : {}),
+      });
     }
   }
 

@@ -25,6 +25,8 @@ export class Player {
   readonly outputClock = new OutputClock();
   readonly gain: GainNode;
   readonly analyser: AnalyserNode;
+  /** A speaker's own delay that the browser does not know of (tests and benchmark only; null: none). */
+  #speakerDelay: DelayNode | null = null;
   #stats: PlayoutStats | null = null;
   #worker: MediaWorker | null = null;
   #readTimer: ReturnType<typeof setInterval>;
@@ -49,12 +51,7 @@ export class Player {
 
   /** Creates the context and loads the worklets. Call from a user gesture where browsers require it. */
   static async create(): Promise<Player> {
-    const ctx = new AudioContext({
-      sampleRate: MEDIA_SAMPLE_RATE,
-      latencyHint:
-        (new URLSearchParams(location.search).get('latency') as AudioContextLatencyCategory | null) ??
-        'interactive',
-    });
+    const ctx = new AudioContext({ sampleRate: MEDIA_SAMPLE_RATE, latencyHint: latencyHint() });
     await Promise.all([ctx.audioWorklet.addModule(playoutUrl), ctx.audioWorklet.addModule(captureUrl)]);
     const node = new AudioWorkletNode(ctx, 'jamsesh-playout', {
       numberOfInputs: 0,
@@ -120,6 +117,26 @@ export class Player {
     return this.outputClock.localTimeOf(this.ctx.currentTime) - localNow();
   }
 
+  /**
+   * Tests and benchmark: makes this device's sound leave `ms` later than the browser thinks, as a
+   * Bluetooth speaker or a TV's sound processing does. Nothing in the app sees it; only a
+   * microphone (acoustic calibration) can.
+   */
+  simulateSpeakerDelay(ms: number): void {
+    this.gain.disconnect(this.#speakerDelay ?? this.ctx.destination);
+    this.#speakerDelay?.disconnect();
+    this.#speakerDelay = null;
+    if (ms <= 0) {
+      this.gain.connect(this.ctx.destination);
+      return;
+    }
+    const delay = this.ctx.createDelay(Math.max(1, ms / 1000));
+    delay.delayTime.value = ms / 1000;
+    this.gain.connect(delay);
+    delay.connect(this.ctx.destination);
+    this.#speakerDelay = delay;
+  }
+
   /** Adds a click detector after the volume (tests and benchmark). Clicks come as local times (ms). */
   async attachProbe(onClick: (localMs: number, peak: number) => void): Promise<void> {
     await this.attachProbeTo(this.gain, onClick);
@@ -165,4 +182,15 @@ export class Player {
       renderLeadMs: Math.max(0, this.renderLeadMs()),
     });
   }
+}
+
+/**
+ * The output buffer to ask for: `?latency=` a category ('interactive', 'balanced', 'playback') or a
+ * number of seconds (larger buffers ride out longer stalls of a loaded device); 'interactive' by default.
+ */
+function latencyHint(): AudioContextLatencyCategory | number {
+  const hint = new URLSearchParams(location.search).get('latency');
+  if (hint === 'interactive' || hint === 'balanced' || hint === 'playback') return hint;
+  const seconds = Number(hint);
+  return hint && Number.isFinite(seconds) && seconds > 0 && seconds <= 1 ? seconds : 'interactive';
 }

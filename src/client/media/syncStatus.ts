@@ -1,4 +1,4 @@
-import type { SyncStatus } from '../../protocol/media.js';
+import type { CalibrationState, SyncStatus } from '../../protocol/media.js';
 import type { PlayoutStats } from '../../sync/PlayoutCore.js';
 
 /**
@@ -11,6 +11,7 @@ export function syncStatus(
   delayMs: number,
   clock: { uncertainty: number; rtt: number; ready: boolean } | null,
   kbps?: number,
+  device?: DeviceOutput,
 ): SyncStatus {
   const errorMs = stats?.errorMs ?? 0;
   return {
@@ -23,5 +24,12 @@ export function syncStatus(
     underrunMs: stats?.underrunMs ?? 0,
     inSync: Boolean(stats?.playing) && Boolean(clock?.ready) && Math.abs(errorMs) < 2,
     ...(kbps ? { kbps } : {}),
+    ...(device ? { offsetMs: device.offsetMs, calibration: device.calibration } : {}),
   };
+}
+
+/** This device's output offset and its calibration, as the member list shows them. */
+export interface DeviceOutput {
+  offsetMs: number;
+  calibration: CalibrationState;
 }

@@ -54,6 +54,22 @@ export function installTestHooks(audio: AudioSession): void {
       return probing;
     },
     clicks: () => [...clicks],
+    async useOutputDevice(label: string) {
+      const player = await waitFor(() => audio.player);
+      const device = (await navigator.mediaDevices.enumerateDevices()).find(
+        (d) => d.kind === 'audiooutput' && d.label === label,
+      );
+      if (!player || !device) return false;
+      await (player.ctx as AudioContext & { setSinkId(id: string): Promise<void> }).setSinkId(
+        device.deviceId,
+      );
+      return true;
+    },
+    async simulateSpeakerDelay(ms: number) {
+      const player = await waitFor(() => audio.player);
+      player?.simulateSpeakerDelay(ms);
+      return Boolean(player);
+    },
     async suspendOutput() {
       await audio.player?.ctx.suspend();
     },

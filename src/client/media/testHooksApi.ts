@@ -9,6 +9,16 @@
 export interface TestHooks {
   /** Starts detecting clicks at this device's output; returns when the detector runs. */
   startProbe(): Promise<boolean>;
+  /**
+   * Makes this device's sound leave its speaker `ms` later than the browser knows (a Bluetooth
+   * speaker's delay), for acoustic calibration to find. Waits for the audio output.
+   */
+  simulateSpeakerDelay(ms: number): Promise<boolean>;
+  /**
+   * Plays this device's audio on the output device the browser lists as `label` (setSinkId): tests
+   * give each page its own PulseAudio sink. Waits for the audio output; false if there is no such device.
+   */
+  useOutputDevice(label: string): Promise<boolean>;
   /** Suspends this device's audio output, as a sleeping phone's system does. */
   suspendOutput(): Promise<void>;
   /** Local times (ms, performance.timeOrigin + now) at which clicks left this device's output. */

@@ -1,6 +1,7 @@
 import type { Member } from '../../protocol/index.js';
 import type { SyncStatus } from '../../protocol/media.js';
 import { membersInOrder, type RoomState } from '../state/roomState.js';
+import { describeCalibration } from '../text/calibration.js';
 import { describeSync } from '../text/sync.js';
 
 /** Who is in the jam, with their presence; the host can remove listeners. */
@@ -73,6 +74,15 @@ function MemberItem({
         <span class="member-sync" data-testid="member-sync" data-in-sync={String(Boolean(sync?.inSync))}>
           {describeSync(sync)}
         </span>
+        {describeCalibration(sync) && (
+          <span
+            class={`member-calibration ${sync?.calibration ?? ''}`}
+            data-testid="member-calibration"
+            data-calibration={sync?.calibration}
+          >
+            {describeCalibration(sync)}
+          </span>
+        )}
       </span>
       {onKick && (
         <button

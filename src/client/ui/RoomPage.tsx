@@ -3,6 +3,7 @@ import { formatRoomCode } from '../../protocol/index.js';
 import type { AudioSession } from '../media/AudioSession.js';
 import type { AppState, JamClient } from '../state/JamClient.js';
 import { isHost, type RoomState } from '../state/roomState.js';
+import { CalibratePanel } from './CalibratePanel.js';
 import { ChatPanel } from './ChatPanel.js';
 import { InvitePanel } from './InvitePanel.js';
 import { MemberList } from './MemberList.js';
@@ -39,6 +40,7 @@ export function RoomPage({
       <div class="room-grid">
         <div class="side">
           <MemberList room={room} sync={audioState.syncTable} onKick={(peerId) => jam.kick(peerId)} />
+          {host && <CalibratePanel audio={audio} state={audioState} members={room.members} />}
           <InvitePanel link={jam.joinLink(code)} />
         </div>
         <ChatPanel
