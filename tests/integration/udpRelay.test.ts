@@ -93,7 +93,9 @@ describe('the UDP impairment relay', () => {
     open.push(relay);
     const got = await pingThrough(relay, 10, 5);
     expect(got).toHaveLength(10);
-    for (const g of got) expect(g.rtt).toBeGreaterThanOrEqual(49);
+    // 30 + 20 ms. Node's timers count whole milliseconds of loop time, so each delay may end up to
+    // 1 ms short as performance.now() sees it (CI measured 48.99 ms once).
+    for (const g of got) expect(g.rtt).toBeGreaterThanOrEqual(48);
   });
 
   it('loses packets in each direction at the set rates', async () => {

@@ -125,7 +125,7 @@ export class CalibrationRun extends TypedEmitter<{ progress: CalibrationProgress
     // Arrivals: the sample where each signal starts, placed on the local (host) clock.
     const signal = calibrationSignal(ctx.sampleRate);
     const sr = ctx.sampleRate;
-    const rounds = new Map<string, Array<number | null>>();
+    const rounds = new Map<string, Array<number | null>>(this.peerIds.map((id) => [id, []]));
     for (const slot of plan) {
       let error: number | null = null;
       if (recording && !missed.has(slot)) {
@@ -134,7 +134,7 @@ export class CalibrationRun extends TypedEmitter<{ progress: CalibrationProgress
         const found = to > from ? findArrival(recording.samples, signal, from, to, sr) : null;
         if (found?.heard) error = recording.localAt(found.sample) - slot.atMs;
       }
-      rounds.set(slot.peerId, [...(rounds.get(slot.peerId) ?? []), error]);
+      rounds.get(slot.peerId)?.push(error);
     }
     const errors = new Map<string, number | null>();
     const missedAll = new Set(
@@ -146,17 +146,15 @@ export class CalibrationRun extends TypedEmitter<{ progress: CalibrationProgress
       this.reference ?? undefined,
     );
     const entries: CalibrationEntry[] = results.map((r) => {
-      const error = errors.get(r.id);
-      if (missedAll.has(r.id)) return { peerId: r.id, state: 'missed' };
-      if (r.offsetMs === null || error === null || error === undefined)
-        return { peerId: r.id, state: 'not-heard' };
+      const peerId = r.id;
+      const rounded = (rounds.get(peerId) ?? []).map((x) => (x === null ? null : Math.round(x * 10) / 10));
+      if (missedAll.has(peerId)) return { peerId, state: 'missed', rounds: rounded };
+      if (r.offsetMs === null || (errors.get(peerId) ?? null) === null)
+        return { peerId, state: 'not-heard', rounds: rounded };
       // new offset = old - (error - reference): what it moved is how far off it was.
-      const errorMs = Math.round((this.room.offsetOf(r.id) - r.offsetMs) * 10) / 10;
-      return { peerId: r.id, state: 'heard', offsetMs: r.offsetMs, errorMs };
+      const errorMs = Math.round((this.room.offsetOf(peerId) - r.offsetMs) * 10) / 10;
+      return { peerId, state: 'heard', offsetMs: r.offsetMs, errorMs, rounds: rounded };
     });
-    for (const e of entries) {
-      e.rounds = (rounds.get(e.peerId) ?? []).map((x) => (x === null ? null : Math.round(x * 10) / 10));
-    }
     for (const e of entries) {
       if (e.peerId === this.reference) continue;
       if (e.state === 'heard') this.room.apply(e.peerId, true, e.offsetMs);
