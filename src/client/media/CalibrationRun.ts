@@ -5,6 +5,7 @@ import {
   deviceError,
   planCalibration,
 } from '../../sync/CalibrationPlan.js';
+import { type MicChunk, type MicTimeline, micTimeline } from '../../sync/MicTimeline.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
 import { localNow, type Player } from './Player.js';
 import type { CapturedFrame, CaptureIn } from './worklets/capture.worklet.js';
@@ -33,10 +34,9 @@ export interface CalibrationProgress {
   entries: CalibrationEntry[];
 }
 
-interface Recording {
-  samples: Float32Array;
-  localAt(index: number): number;
-  indexAt(localMs: number): number;
+/** Chromium's breakout-box reader (not in TypeScript's DOM types): a track's audio as WebCodecs AudioData. */
+interface TrackProcessorCtor {
+  new (init: { track: MediaStreamTrack; maxBufferSize?: number }): { readable: ReadableStream<AudioData> };
 }
 
 /** What a run needs from the room: who plays, and how to reach them. */
@@ -57,8 +57,10 @@ const TAIL_MS = 400;
  * `peerIds` plays the calibration signal in turn at a scheduled instant on the host's clock; each
  * arrival, less the scheduled instant, is how late that device's sound really is (plus the
  * microphone's own latency, the same for all). Offsets that bring them together are applied.
- * The microphone's samples are placed on the host's clock through this device's output clock (the
- * same context runs both); a constant error in that cancels between devices. Maths: docs/sync.md.
+ * The microphone's samples are placed on the host's clock by the samples themselves, from the
+ * browser's capture timestamps (MicTimeline; through the audio context and its output clock where
+ * the browser has no MediaStreamTrackProcessor); a constant error in that cancels between devices.
+ * Maths: docs/sync.md.
  *
  * With `reference`, one device is re-calibrated against another that stays as it is (its sound is
  * the target); without, every device moves towards the median (calibrationOffsets).
@@ -67,8 +69,10 @@ export class CalibrationRun extends TypedEmitter<{ progress: CalibrationProgress
   #progress: CalibrationProgress;
   #stream: MediaStream | null = null;
   #nodes: AudioNode[] = [];
-  /** The microphone's frames, each with the local time its first sample maps to when it arrived. */
-  #frames: Array<{ frame: CapturedFrame; localMs: number }> = [];
+  #reader: ReadableStreamDefaultReader<AudioData> | null = null;
+  /** The microphone's chunks, each with the local time of its first sample. */
+  #chunks: MicChunk[] = [];
+  #micRate = 0;
   #closed = false;
 
   constructor(
@@ -98,10 +102,9 @@ export class CalibrationRun extends TypedEmitter<{ progress: CalibrationProgress
       this.#close();
       return this.#set({ phase: 'error', error: describeMicError(err) });
     }
-    const ctx = this.player.ctx;
     // Let the microphone's first frames arrive before the first slot.
     await sleep(300);
-    if (this.#frames.length === 0) {
+    if (this.#chunks.length === 0) {
       this.#close();
       return this.#set({
         phase: 'error',
@@ -120,11 +123,11 @@ export class CalibrationRun extends TypedEmitter<{ progress: CalibrationProgress
     const last = plan[plan.length - 1] as CalibrationSlot;
     await sleep(Math.max(0, last.atMs + CALIBRATION_SLOT_MS - localNow()) + TAIL_MS);
     this.#set({ phase: 'analysing' });
-    const recording = this.#recording();
+    const sr = this.#micRate;
+    const recording: MicTimeline | null = micTimeline(this.#chunks, sr);
     this.#close();
     // Arrivals: the sample where each signal starts, placed on the local (host) clock.
-    const signal = calibrationSignal(ctx.sampleRate);
-    const sr = ctx.sampleRate;
+    const signal = calibrationSignal(sr);
     const rounds = new Map<string, Array<number | null>>(this.peerIds.map((id) => [id, []]));
     for (const slot of plan) {
       let error: number | null = null;
@@ -169,13 +172,46 @@ export class CalibrationRun extends TypedEmitter<{ progress: CalibrationProgress
     if (this.#progress.phase !== 'done') this.#set({ phase: 'error', error: 'Calibration was cancelled.' });
   }
 
+  /**
+   * Opens the microphone and collects its chunks with the local time of each first sample: from
+   * the capture timestamps where the browser gives them (MediaStreamTrackProcessor: before any
+   * FIFO; see MicTimeline), else through the audio context's worklet and the output clock.
+   */
   async #record(): Promise<void> {
-    const ctx = this.player.ctx;
     this.#stream = await navigator.mediaDevices.getUserMedia({
       audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 },
     });
     if (this.#closed) throw new DOMException('cancelled', 'AbortError');
-    const source = ctx.createMediaStreamSource(this.#stream);
+    const track = this.#stream.getAudioTracks()[0];
+    const Processor = (globalThis as { MediaStreamTrackProcessor?: TrackProcessorCtor })
+      .MediaStreamTrackProcessor;
+    if (track && Processor)
+      this.#readTrack(new Processor({ track, maxBufferSize: 500 }).readable.getReader());
+    else this.#recordThroughContext(this.#stream);
+  }
+
+  #readTrack(reader: ReadableStreamDefaultReader<AudioData>): void {
+    this.#reader = reader;
+    const origin = performance.timeOrigin;
+    void (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done || !value) return;
+        if (!this.#closed) {
+          const samples = new Float32Array(value.numberOfFrames);
+          value.copyTo(samples, { planeIndex: 0, format: 'f32-planar' });
+          this.#micRate = value.sampleRate;
+          this.#chunks.push({ atMs: origin + value.timestamp / 1000, samples });
+        }
+        value.close();
+      }
+    })();
+  }
+
+  #recordThroughContext(stream: MediaStream): void {
+    const ctx = this.player.ctx;
+    this.#micRate = ctx.sampleRate;
+    const source = ctx.createMediaStreamSource(stream);
     const recorder = new AudioWorkletNode(ctx, 'jamsesh-capture', {
       numberOfInputs: 1,
       numberOfOutputs: 0,
@@ -188,55 +224,13 @@ export class CalibrationRun extends TypedEmitter<{ progress: CalibrationProgress
       // Placed on the clock through the output clock's line of the moment: a later step of the
       // output clock does not move what was recorded before it.
       if (e.data.type === 'frame' && !this.#closed)
-        this.#frames.push({
-          frame: e.data,
-          localMs: this.player.outputClock.localTimeOf(e.data.startFrame / ctx.sampleRate),
+        this.#chunks.push({
+          atMs: this.player.outputClock.localTimeOf(e.data.startFrame / ctx.sampleRate),
+          samples: e.data.left,
         });
     };
     source.connect(recorder);
     this.#nodes = [source, recorder];
-  }
-
-  /**
-   * The recording as one run of samples (gaps filled with silence), with the local time of any
-   * sample (`localAt`) and the sample at any local time (`indexAt`), from its frame's time.
-   */
-  #recording(): Recording | null {
-    const frames = this.#frames;
-    const first = frames[0];
-    const last = frames[frames.length - 1];
-    if (!first || !last) return null;
-    const sr = this.player.ctx.sampleRate;
-    const start = first.frame.startFrame;
-    const samples = new Float32Array(last.frame.startFrame + last.frame.left.length - start);
-    for (const f of frames) samples.set(f.frame.left, f.frame.startFrame - start);
-    const starts = frames.map((f) => f.frame.startFrame - start);
-    /** The last frame starting at or before sample `i`. */
-    const frameOf = (i: number) => {
-      let lo = 0;
-      let hi = frames.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if ((starts[mid] as number) <= i) lo = mid;
-        else hi = mid - 1;
-      }
-      return lo;
-    };
-    const localAt = (i: number) => {
-      const k = frameOf(i);
-      return (frames[k]?.localMs as number) + ((i - (starts[k] as number)) / sr) * 1000;
-    };
-    const indexAt = (localMs: number) => {
-      let lo = 0;
-      let hi = frames.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if ((frames[mid]?.localMs as number) <= localMs) lo = mid;
-        else hi = mid - 1;
-      }
-      return (starts[lo] as number) + ((localMs - (frames[lo]?.localMs as number)) * sr) / 1000;
-    };
-    return { samples, localAt, indexAt };
   }
 
   #close(): void {
@@ -244,6 +238,8 @@ export class CalibrationRun extends TypedEmitter<{ progress: CalibrationProgress
     this.#closed = true;
     for (const n of this.#nodes) n.disconnect();
     this.#nodes = [];
+    void this.#reader?.cancel().catch(() => {});
+    this.#reader = null;
     for (const t of this.#stream?.getTracks() ?? []) t.stop();
     this.#stream = null;
   }
