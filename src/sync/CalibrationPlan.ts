@@ -49,3 +49,53 @@ export function deviceError(errors: Array<number | null>): number | null {
     ? (heard[mid] as number)
     : ((heard[mid - 1] as number) + (heard[mid] as number)) / 2;
 }
+
+/**
+ * Every device's error against an anchor heard in the same round, the median over rounds.
+ *
+ * Why against an anchor: an error is an arrival on the recording's clock, and that clock can jump
+ * in the middle of a run (measured: the microphone's stream lost 17.7 ms between two slots of a
+ * host + 3 run under load, and every later arrival moved by that much). Taken alone, the medians of
+ * rounds then mixed rounds from before and after the jump (the host's two before, everyone else's
+ * two after) and set the whole room 17.7 ms off its host. Within one round, every device sees the
+ * same clock unless the jump falls inside it; so each round gives each device its difference to the
+ * anchor, and the median over rounds leaves out a round that a jump split.
+ *
+ * The anchor is the device heard in the most rounds (the first of them in `order`); its own error
+ * is 0. A device never heard in a round with the anchor, though heard, falls back to its own median
+ * less the anchor's. Null: not heard (see {@link deviceError}).
+ */
+export function anchoredErrors(
+  rounds: ReadonlyMap<string, ReadonlyArray<number | null>>,
+  order: readonly string[],
+): Map<string, number | null> {
+  const heard = (e: number | null | undefined): e is number =>
+    e !== null && e !== undefined && Number.isFinite(e);
+  const count = (id: string) => (rounds.get(id) ?? []).filter(heard).length;
+  const anchor = order.reduce<string | null>(
+    (best, id) => (best === null || count(id) > count(best) ? id : best),
+    null,
+  );
+  const out = new Map<string, number | null>();
+  const own = anchor === null ? null : deviceError([...(rounds.get(anchor) ?? [])]);
+  for (const id of order) {
+    const mine = [...(rounds.get(id) ?? [])];
+    if (anchor === null || own === null) {
+      out.set(id, deviceError(mine));
+      continue;
+    }
+    if (id === anchor) {
+      out.set(id, 0);
+      continue;
+    }
+    const base = rounds.get(anchor) ?? [];
+    const diffs = mine.map((e, r) => {
+      const a = base[r];
+      return heard(e) && heard(a) ? e - a : null;
+    });
+    const anchored = deviceError(diffs);
+    const alone = deviceError(mine);
+    out.set(id, anchored ?? (alone === null ? null : alone - own));
+  }
+  return out;
+}

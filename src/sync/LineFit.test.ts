@@ -94,17 +94,33 @@ describe('OutputClock', () => {
     expect(clock.ignored).toBeGreaterThan(50);
   });
 
-  it('follows a real step once the readings have settled on it for a second, keeping the slope', () => {
+  it('follows a real step within 0.3 s of readings agreeing on it, keeping the slope', () => {
     const clock = new OutputClock();
     feed(clock, 0.02, 10, () => 31);
     const slope = clock.slope;
     // An underrun delayed the output by 23 ms for good.
-    feed(clock, 10, 10.5, () => 54);
-    expect(clock.localTimeOf(10.5)).toBeCloseTo(expected(10.5, 31), 1);
-    feed(clock, 10.5, 11.2, () => 54);
+    feed(clock, 10, 10.15, () => 54);
+    expect(clock.localTimeOf(10.15)).toBeCloseTo(expected(10.15, 31), 1);
+    feed(clock, 10.15, 10.4, () => 54);
     expect(clock.steps).toBe(1);
-    expect(clock.localTimeOf(11.2)).toBeCloseTo(expected(11.2, 54), 1);
+    expect(clock.localTimeOf(10.4)).toBeCloseTo(expected(10.4, 54), 1);
     expect(clock.slope).toBe(slope);
+  });
+
+  it('follows a small step too (1.5 ms: a line of old readings would take seconds to get there)', () => {
+    const clock = new OutputClock();
+    feed(clock, 0.02, 10, () => 31);
+    feed(clock, 10, 10.4, () => 32.5);
+    expect(clock.steps).toBe(1);
+    expect(clock.localTimeOf(10.4)).toBeCloseTo(expected(10.4, 32.5), 1);
+  });
+
+  it('is not moved by readings that scatter around the line (+-0.4 ms)', () => {
+    const clock = new OutputClock();
+    let i = 0;
+    feed(clock, 0.02, 20, () => 31 + 0.4 * Math.sin(i++ * 2.1));
+    expect(clock.steps).toBe(0);
+    expect(clock.localTimeOf(20)).toBeCloseTo(expected(20, 31), 0);
   });
 
   it('drops a lone reading delayed by an OS stall', () => {

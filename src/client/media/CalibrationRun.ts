@@ -1,8 +1,8 @@
 import { calibrationOffsets, calibrationSignal, findArrival } from '../../sync/Calibration.js';
 import {
+  anchoredErrors,
   CALIBRATION_SLOT_MS,
   type CalibrationSlot,
-  deviceError,
   planCalibration,
 } from '../../sync/CalibrationPlan.js';
 import { type MicChunk, type MicTimeline, micTimeline } from '../../sync/MicTimeline.js';
@@ -143,7 +143,7 @@ export class CalibrationRun extends TypedEmitter<{ progress: CalibrationProgress
     const missedAll = new Set(
       this.peerIds.filter((id) => plan.every((sl) => sl.peerId !== id || missed.has(sl))),
     );
-    for (const id of this.peerIds) errors.set(id, deviceError(rounds.get(id) ?? []));
+    for (const [id, e] of anchoredErrors(rounds, this.peerIds)) errors.set(id, e);
     const results = calibrationOffsets(
       this.peerIds.map((id) => ({ id, errorMs: errors.get(id) ?? null, offsetMs: this.room.offsetOf(id) })),
       this.reference ?? undefined,
