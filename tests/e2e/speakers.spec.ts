@@ -1,11 +1,13 @@
 import type { Page } from '@playwright/test';
 import { skewStats } from '../support/pulse.js';
 import {
+  calibrateWhileRecording,
   measureSpeakers,
   openSpeakerRoom,
   runCalibration,
   type SpeakerLab,
   type SpeakerPerson,
+  type SpeakerSkews,
   startSpeakerLab,
   waitAllInSync,
 } from '../support/speakers.js';
@@ -13,17 +15,21 @@ import { hooks, quantile } from './audio-helpers.js';
 import { expect, hostJam, joinJam, test } from './fixtures.js';
 
 /**
- * Sync where people hear it: at the real audio output. Every person's page plays into its own
- * PulseAudio sink; one recorder holds all sinks on one sample-aligned timeline, and the host's
- * microphone is a PulseAudio source that hears every sink mixed, as a phone on the sofa hears every
- * speaker in the room (tests/support/speakers.ts). Ana's speaker adds a delay the browser does not
- * know of (as Bluetooth or a TV's sound processing does): the app cannot see it at its audio
- * destination, only a microphone can.
+ * Sync where people hear it: at the real audio output. Every person is a Chromium process of its
+ * own playing into its own PulseAudio sink; one recorder holds all sinks on one sample-aligned
+ * timeline, and the host's microphone is a PulseAudio source that hears every sink mixed, as a
+ * phone on the sofa hears every speaker in the room (tests/support/speakers.ts). The listeners'
+ * speakers add delays the browser does not know of (as Bluetooth or a TV's sound processing do):
+ * the app cannot see them at its audio destination, only a microphone can.
  */
 let lab: SpeakerLab;
 
+// A trace records every page's every frame (the level meters move all the time): with four
+// browsers on two cores it took the CPU from ~45 % to ~85 % here and set every output glitching.
+test.use({ trace: 'off' });
+
 test.beforeAll(async () => {
-  lab = await startSpeakerLab();
+  lab = await startSpeakerLab(process.env.SPEAKER_LAYOUT === 'pages' ? 'pages' : 'processes');
 });
 
 test.afterAll(async () => {
@@ -31,6 +37,21 @@ test.afterAll(async () => {
 });
 
 const median = (xs: number[]) => quantile(xs, 0.5);
+/** The speaker delays the listeners add unannounced (ms). */
+const DELAYS = { host: 0, ana: 45, ben: 15, cy: 90 } as const;
+const LISTENERS = ['ana', 'ben', 'cy'] as const;
+/**
+ * How far a chirp's arrival at the host's microphone may be from where the recorder heard it at the
+ * speaker, both against the host's chirp of the round (measured here: 0.01-0.1 ms; docs/sync.md).
+ */
+const CHIRP_MS = 1;
+/**
+ * After calibration, how far apart every device's clicks may be at the speakers (the spread of the
+ * listeners' medians and the host's 0). The speakers' own delays put them 90 ms apart; what is left
+ * is how far each page's real output moves after it was measured: on this loaded 2-core machine
+ * 0.2-3 ms in most runs, 5-12 ms in some (docs/sync.md, "Measured at the speakers").
+ */
+const APART_AFTER_MS = 25;
 
 async function enter(page: Page, who: string, code: string): Promise<string> {
   // latencyHint 'playback': larger output buffers ride out this machine's stalls (sync.spec.ts).
@@ -40,72 +61,72 @@ async function enter(page: Page, who: string, code: string): Promise<string> {
   return code;
 }
 
+function describeSkews(label: string, s: SpeakerSkews): number[] {
+  const medians = s.speaker.map((d) => median(d));
+  const all = skewStats(s.speaker.flat());
+  console.log(
+    `${label}: at the speakers each listener's clicks ${medians.map((m, i) => `${LISTENERS[i]} ${m.toFixed(2)}`).join(', ')} ms from the host's (medians; |skew| p95 ${all.p95.toFixed(2)}, max ${all.max.toFixed(2)}, ${all.n} clicks); at the audio destinations ${s.destination.map((d) => median(d).toFixed(2)).join(', ')} ms`,
+  );
+  return medians;
+}
+
 test.describe('sync at the speaker: acoustic calibration', () => {
-  test("the host's microphone finds a speaker delay the browser cannot see, and calibration takes it out; one device re-calibrates alone", async ({
+  test("the host's microphone finds speaker delays the browser cannot see and calibration lines every speaker up; one device re-calibrates alone; a silent one is said not heard", async ({
     baseURL,
   }) => {
-    test.setTimeout(180_000);
-    const people: SpeakerPerson[] = await openSpeakerRoom(
-      lab,
-      baseURL as string,
-      { host: 0, ana: 40 },
-      enter,
-    );
-    const [host, ana] = people as [SpeakerPerson, SpeakerPerson];
+    test.setTimeout(300_000);
+    const people: SpeakerPerson[] = await openSpeakerRoom(lab, baseURL as string, DELAYS, enter);
+    const [host, ana, ben] = people as [SpeakerPerson, SpeakerPerson, SpeakerPerson, SpeakerPerson];
     await host.page.getByTestId('source-test').click();
-    expect(await waitAllInSync(host.page, 2)).toBe(true);
+    expect(await waitAllInSync(host.page, 4)).toBe(true);
     await host.page.waitForTimeout(3000);
 
+    // Before: the recorder hears every speaker; where their clicks land is printed (the delays
+    // set, plus however far this machine's outputs are from where the browsers say).
     const before = await measureSpeakers(lab, people, 6000);
-    const speakerBefore = median(before.speaker[0] ?? []);
-    const destBefore = median(before.destination[0] ?? []);
-    console.log(
-      `before: Ana's clicks ${speakerBefore.toFixed(1)} ms after the host's at the speakers (${before.speaker[0]?.length} clicks), ${destBefore.toFixed(2)} ms at the audio destinations`,
-    );
-    // The recorder hears both speakers. What it sees here is printed, not asserted: on this loaded
-    // 2-core machine a page's real output can sit tens of ms from where the browser says for
-    // seconds at a time (PulseAudio underruns; CI saw Ana at +2 and at +109 ms in two attempts,
-    // with her speaker's 40 ms on). docs/sync.md, "Measured at the speakers".
-    expect(before.speaker[0]?.length ?? 0).toBeGreaterThanOrEqual(6);
+    describeSkews('before calibration', before);
+    for (const clicks of before.speaker) expect(clicks.length).toBeGreaterThanOrEqual(6);
 
-    const run = await runCalibration(host.page, () => host.page.getByTestId('calibrate-all').click());
+    const run = await calibrateWhileRecording(lab, people, () =>
+      host.page.getByTestId('calibrate-all').click(),
+    );
     console.log(run.text);
-    expect(run.entries.map((e) => e.state)).toEqual(['heard', 'heard']);
+    expect(run.entries.map((e) => e.state)).toEqual(['heard', 'heard', 'heard', 'heard']);
     await expect(
       host.page.locator('[data-testid=member-calibration][data-calibration=calibrated]'),
-    ).toHaveCount(2, {
-      timeout: 10_000,
-    });
+    ).toHaveCount(4, { timeout: 10_000 });
     await expect(
       ana.page.locator('[data-testid=member][data-self=true] [data-testid=member-calibration]'),
     ).toHaveAttribute('data-calibration', 'calibrated');
-    const [hostOffset, anaOffset] = run.entries.map((e) => e.offsetMs) as [number, number];
-    const found = hostOffset - anaOffset;
+    const offsets = run.entries.map((e) => e.offsetMs);
+    const found = offsets.slice(1).map((o) => (offsets[0] as number) - o);
+    const truth = run.truth.slice(1);
     console.log(
-      `the microphone found Ana ${found.toFixed(1)} ms behind the host (recorder: ${speakerBefore.toFixed(1)}; speaker delay set: 40)`,
+      `the microphone found the listeners ${found.map((f) => f.toFixed(2)).join(', ')} ms behind the host; the recorder heard ${truth.map((t) => t?.toFixed(2)).join(', ')} at their speakers meanwhile (speaker delays set: 45, 15, 90)`,
     );
-    // Her speaker's 40 ms is what it finds when the outputs hold still (29-47 ms in most runs here).
-    // Not asserted: on this loaded 2-core machine a page's real output can move by tens of ms for
-    // seconds at a time, and a calibration in such a moment measures that (once -53 ms in 11 runs).
-    // The accuracy of the search itself is src/sync/Calibration.test.ts's; the figures at the
-    // speakers are printed here and by `npm run bench -- --runs spk-1,spk-3`.
-    expect(Number.isFinite(found)).toBe(true);
+    // Chirp by chirp, the host's microphone hears what the speakers did, to a fraction of a
+    // millisecond, whatever the outputs do meanwhile (on this machine they can move by tens of ms
+    // within a run, and then the medians of rounds differ, not the chirps).
+    const compared = run.slots.filter((x) => x.mic !== null && x.speakers !== null);
+    const agree = compared.filter((x) => Math.abs((x.mic as number) - (x.speakers as number)) < CHIRP_MS);
+    console.log(
+      `chirps, microphone less recorder (ms): ${compared.map((x) => `${x.who}${x.round} ${((x.mic as number) - (x.speakers as number)).toFixed(2)}`).join(', ')}`,
+    );
+    expect(compared.length).toBeGreaterThanOrEqual(6);
+    expect(agree.length).toBeGreaterThanOrEqual(Math.ceil((compared.length * 2) / 3));
     await host.page.waitForTimeout(3000);
 
-    // The offsets are applied: at the destinations Ana now plays earlier than the host by what was
-    // found, and at the speakers the 40 ms are gone.
-    const after = await measureSpeakers(lab, people, 10_000);
-    const destAfter = median(after.destination[0] ?? []);
-    const speakerAfter = median(after.speaker[0] ?? []);
-    const s = skewStats(after.speaker[0] ?? []);
-    console.log(
-      `after: at the speakers median ${speakerAfter.toFixed(1)} ms, |skew| p95 ${s.p95.toFixed(1)}, max ${s.max.toFixed(1)} (${s.n} clicks); at the destinations ${destAfter.toFixed(2)} ms`,
-    );
-    expect(Math.abs(destAfter - destBefore + found)).toBeLessThan(8);
-    expect(s.n).toBeGreaterThanOrEqual(10);
+    // After: the speakers' own delays are gone at the real output (they were 90 ms apart); what is
+    // left is how far each real output moved since it was measured (printed). A page whose output
+    // wandered off by more than 200 ms (it happens here) has no clicks paired and is left out.
+    const after = await measureSpeakers(lab, people, 12_000);
+    describeSkews('after calibration', after);
+    const placed = after.speaker.filter((d) => d.length >= 6).map((d) => median(d));
+    expect(placed.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...placed, 0) - Math.min(...placed, 0)).toBeLessThan(APART_AFTER_MS);
 
-    // Ana's speaker changes (another Bluetooth device): her device alone is measured again, against
-    // the host, which keeps its offset.
+    // Ana's speaker changes (another Bluetooth device, 55 ms slower): her device alone is measured
+    // again, against the host, which keeps its offset; her new offset takes the 55 ms.
     expect(await hooks(ana.page).simulateSpeakerDelay(100)).toBe(true);
     const again = await runCalibration(host.page, () =>
       host.page
@@ -116,9 +137,20 @@ test.describe('sync at the speaker: acoustic calibration', () => {
     console.log(again.text);
     expect(again.entries.map((e) => e.state)).toEqual(['heard', 'heard']);
     const [ref, ana2] = again.entries.map((e) => e.offsetMs) as [number, number];
-    console.log(`Ana's new speaker found ${(ref - ana2).toFixed(1)} ms behind the host (set: 100)`);
-    expect(ref).toBe(hostOffset);
-    // Her new offset is her own: the 60 ms more of her new speaker shows in it (75-100 ms here).
-    expect(ref - ana2).toBeGreaterThan(found);
+    expect(ref).toBe(offsets[0]);
+    console.log(
+      `Ana's new speaker found ${(ref - ana2).toFixed(1)} ms behind the host (was ${found[0]?.toFixed(1)}; 55 ms added)`,
+    );
+    expect(Math.abs(ref - ana2 - ((found[0] as number) + 55))).toBeLessThan(10);
+
+    // Ben turns his volume down to nothing: his chirps are not heard, and he is told so; everyone
+    // else is still calibrated.
+    await ben.page.getByTestId('volume').fill('0');
+    const muted = await runCalibration(host.page, () => host.page.getByTestId('calibrate-all').click());
+    console.log(muted.text);
+    expect(muted.entries.map((e) => e.state)).toEqual(['heard', 'heard', 'not-heard', 'heard']);
+    await expect(
+      ben.page.locator('[data-testid=member][data-self=true] [data-testid=member-calibration]'),
+    ).toHaveAttribute('data-calibration', 'not-heard');
   });
 });

@@ -1,4 +1,6 @@
 import type { Browser, BrowserContext, Page } from '@playwright/test';
+import { calibrationSignal, findArrival } from '../../src/sync/Calibration.js';
+import { CALIBRATION_SLOT_MS } from '../../src/sync/CalibrationPlan.js';
 import { hooks } from './audioHooks.js';
 
 export { waitAllInSync } from './members.js';
@@ -7,6 +9,7 @@ import {
   createRig,
   launchOnSink,
   onsets,
+  PULSE_RATE,
   type PulseServer,
   pairOnsets,
   type Rig,
@@ -19,9 +22,9 @@ import {
  * A jam whose every device plays into its own PulseAudio sink, recorded on one timeline, with the
  * host's microphone hearing all of them (tests/support/pulse.ts): what the E2E test of acoustic
  * calibration (tests/e2e/speakers.spec.ts) and the benchmark's speaker section (bench/speakers.ts)
- * both drive. One browser with a context per person, each page moved to its own sink with
- * setSinkId: four browser processes are more than this 2-core machine holds (measured: every
- * room's audio stalled every second).
+ * both drive. By default a Chromium process per person, each into its own sink, as separate
+ * devices are (the issue's rig); `startSpeakerLab('pages')` puts every person in one browser instead,
+ * each page moved to its own sink with setSinkId.
  */
 export const SPEAKERS = ['host', 'ana', 'ben', 'cy'] as const;
 export type Speaker = (typeof SPEAKERS)[number];
@@ -30,24 +33,45 @@ const CLICK_PERIOD_MS = 500;
 export interface SpeakerLab {
   pulse: PulseServer;
   rig: Rig;
-  browser: Browser;
+  /**
+   * 'processes': a Chromium process per person, each playing into its own sink (PULSE_SINK), as
+   * separate devices do. 'pages': one browser, each page moved to its own sink with setSinkId.
+   */
+  layout: SpeakerLayout;
+  /** The browser a person's page opens in. */
+  browserFor(who: Speaker): Promise<Browser>;
   close(): Promise<void>;
 }
 
-export async function startSpeakerLab(): Promise<SpeakerLab> {
+export type SpeakerLayout = 'processes' | 'pages';
+
+export async function startSpeakerLab(layout: SpeakerLayout = 'processes'): Promise<SpeakerLab> {
   const pulse = await startPulse();
   const rig = await createRig(pulse, [...SPEAKERS], { mic: true }).catch(async (e) => {
     await pulse.stop();
     throw e;
   });
-  // Pages play on the silent default sink until they pick their own; getUserMedia records the room.
-  const browser = await launchOnSink(pulse, 'jamsesh_default', { micSource: 'jamsesh_mic' });
+  const browsers = new Map<string, Promise<Browser>>();
+  // The host's getUserMedia records the room (the mic source hears every sink).
+  const launch = (key: string, sink: string, mic: boolean) => {
+    let b = browsers.get(key);
+    if (!b) {
+      b = launchOnSink(pulse, sink, mic ? { micSource: 'jamsesh_mic' } : {});
+      browsers.set(key, b);
+    }
+    return b;
+  };
   return {
     pulse,
     rig,
-    browser,
+    layout,
+    browserFor: (who) =>
+      layout === 'processes'
+        ? launch(who, rig.sinks[who] as string, who === 'host')
+        : // Pages play on the silent default sink until they pick their own.
+          launch('one', 'jamsesh_default', true),
     async close() {
-      await browser.close().catch(() => {});
+      for (const b of browsers.values()) await (await b.catch(() => null))?.close().catch(() => {});
       await rig.close().catch(() => {});
       await pulse.stop();
     },
@@ -75,7 +99,7 @@ export async function openSpeakerRoom(
   const people: SpeakerPerson[] = [];
   let code = '';
   for (const who of Object.keys(delays) as Speaker[]) {
-    const context = await lab.browser.newContext({ baseURL });
+    const context = await (await lab.browserFor(who)).newContext({ baseURL });
     // Functions handed to page.evaluate are serialized from compiled code that may call esbuild's
     // `__name` helper (under tsx, as in the benchmark): give the pages a harmless one.
     await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
@@ -83,7 +107,7 @@ export async function openSpeakerRoom(
     const p = { who, name: who[0]?.toUpperCase() + who.slice(1), page, context };
     people.push(p);
     code = await enter(page, who, code);
-    if (!(await hooks(page).useOutputDevice(lab.rig.sinks[who] as string)))
+    if (lab.layout === 'pages' && !(await hooks(page).useOutputDevice(lab.rig.sinks[who] as string)))
       throw new Error(`no output ${who}`);
     await hooks(page).simulateSpeakerDelay(delays[who] ?? 0);
     await hooks(page).startProbe();
@@ -132,8 +156,8 @@ export async function measureSpeakers(
 export interface CalibrationOutcome {
   /** The panel's lines with every round's figure, for logs. */
   text: string;
-  /** Per device of the run, in its order: its state and the offset it got (ms). */
-  entries: Array<{ peerId: string; state: string; offsetMs: number }>;
+  /** Per device of the run, in its order: its state, the offset it got and each round's error (ms; NaN: not heard). */
+  entries: Array<{ peerId: string; state: string; offsetMs: number; rounds: number[] }>;
 }
 
 /**
@@ -161,11 +185,86 @@ export async function runCalibration(host: Page, button: () => Promise<void>): P
       peerId: el.getAttribute('data-peer-id') ?? '',
       state: el.getAttribute('data-state') ?? '',
       offsetMs: Number(el.getAttribute('data-offset')),
+      rounds: el.getAttribute('data-rounds') ?? '',
       text: `${el.textContent} (rounds ${el.getAttribute('data-rounds')} ms)`,
     })),
   );
   return {
     text: entries.map((e) => e.text).join('\n'),
-    entries: entries.map(({ peerId, state, offsetMs }) => ({ peerId, state, offsetMs })),
+    entries: entries.map(({ peerId, state, offsetMs, rounds }) => ({
+      peerId,
+      state,
+      offsetMs,
+      rounds: rounds.split(' ').map((x) => (x === '' || x === '-' ? Number.NaN : Number(x))),
+    })),
   };
+}
+
+/**
+ * Runs a calibration of every device (`button`) while the recorder listens to every speaker, and
+ * says what the speakers really did meanwhile: each device's chirps found on its own channel of the
+ * recording (the same matched filter), against the host's in the same round, less the slots'
+ * spacing, the median over rounds. That is the truth the microphone's figures are held to.
+ */
+export async function calibrateWhileRecording(
+  lab: SpeakerLab,
+  people: SpeakerPerson[],
+  button: () => Promise<void>,
+): Promise<CalibrationOutcome & { truth: Array<number | null>; slots: CalibrationSlotCheck[] }> {
+  const host = people[0] as SpeakerPerson;
+  const rec = await record(lab.pulse, lab.rig.recMonitor, lab.rig.channels);
+  let channels: Float32Array[] = [];
+  let outcome: CalibrationOutcome;
+  try {
+    outcome = await runCalibration(host.page, button);
+  } finally {
+    channels = await rec.stop();
+  }
+  const signal = calibrationSignal(PULSE_RATE);
+  const arrivals = people.map((p) => {
+    const ch = channels[SPEAKERS.indexOf(p.who)] ?? new Float32Array(0);
+    const found: number[] = [];
+    const step = PULSE_RATE / 2;
+    for (let s = 0; s + step <= ch.length; s += step) {
+      const a = findArrival(ch, signal, s, s + step, PULSE_RATE);
+      if (a.heard && (found.length === 0 || a.sample - (found[found.length - 1] as number) > step))
+        found.push(a.sample);
+    }
+    return found.map((x) => samplesToMs(x));
+  });
+  // Device i's chirp of round r is the one found where the app looks for it: from 250 ms before to
+  // 600 ms after i slots past the host's (CalibrationPlan's window). Each against the host's, as the
+  // microphone's figures are (anchoredErrors).
+  const rounds = outcome.entries.map((e) => e.rounds);
+  const slots: CalibrationSlotCheck[] = [];
+  for (const [r, h] of (arrivals[0] ?? []).entries()) {
+    for (let i = 1; i < people.length; i++) {
+      const at = h + i * CALIBRATION_SLOT_MS;
+      const heard = (arrivals[i] ?? []).find((a) => a >= at - 250 && a <= at + 600);
+      const mic = (rounds[i]?.[r] ?? Number.NaN) - (rounds[0]?.[r] ?? Number.NaN);
+      slots.push({
+        who: (people[i] as SpeakerPerson).who,
+        round: r,
+        speakers: heard === undefined ? null : heard - at,
+        mic: Number.isFinite(mic) ? mic : null,
+      });
+    }
+  }
+  const truth = people.map((p, i) => {
+    if (i === 0) return 0;
+    const d = slots.filter((x) => x.who === p.who && x.speakers !== null).map((x) => x.speakers as number);
+    d.sort((a, b) => a - b);
+    return d.length ? (d[d.length >> 1] as number) : null;
+  });
+  return { ...outcome, truth, slots };
+}
+
+/** One listener's chirp in one round: where the recorder heard it and where the microphone did, against the host's. */
+export interface CalibrationSlotCheck {
+  who: Speaker;
+  round: number;
+  /** At the speakers (the recorder), ms after the host's chirp of the round less the slots between. */
+  speakers: number | null;
+  /** The same from the host's microphone (its rounds, 0.1 ms steps). */
+  mic: number | null;
 }
