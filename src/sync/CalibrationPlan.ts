@@ -1,3 +1,4 @@
+import { median } from '../common/median.js';
 /**
  * When each device plays the calibration signal in a run, and where in the recording to look for
  * it. Devices play in turn, one slot each, so their signals never overlap at the microphone; a run
@@ -41,13 +42,10 @@ export function planCalibration(peerIds: string[], startMs: number, rounds = ROU
  * A device's error from its rounds (ms; null: not heard). It counts as heard when more than half of
  * its rounds were; then its error is the median of those.
  */
-export function deviceError(errors: Array<number | null>): number | null {
-  const heard = errors.filter((e): e is number => e !== null && Number.isFinite(e)).sort((a, b) => a - b);
+export function deviceError(errors: ReadonlyArray<number | null>): number | null {
+  const heard = errors.filter((e): e is number => e !== null && Number.isFinite(e));
   if (heard.length === 0 || heard.length * 2 <= errors.length) return null;
-  const mid = heard.length >> 1;
-  return heard.length % 2
-    ? (heard[mid] as number)
-    : ((heard[mid - 1] as number) + (heard[mid] as number)) / 2;
+  return median(heard);
 }
 
 /**
@@ -77,9 +75,9 @@ export function anchoredErrors(
     null,
   );
   const out = new Map<string, number | null>();
-  const own = anchor === null ? null : deviceError([...(rounds.get(anchor) ?? [])]);
+  const own = anchor === null ? null : deviceError(rounds.get(anchor) ?? []);
   for (const id of order) {
-    const mine = [...(rounds.get(id) ?? [])];
+    const mine = rounds.get(id) ?? [];
     if (anchor === null || own === null) {
       out.set(id, deviceError(mine));
       continue;

@@ -1,5 +1,8 @@
+import { median } from '../common/median.js';
+
 /**
- * A microphone recording placed on the local clock from the capture timestamps of its chunks.
+ * A microphone recording placed on the local clock by its own samples, offset by the capture
+ * timestamps of its chunks.
  *
  * Why not through the audio context (measured on this project's rig, docs/sync.md "Calibration"):
  * a microphone that reaches Web Audio passes a FIFO between the capture thread and the render thread,
@@ -44,12 +47,6 @@ export interface MicTimeline {
   filled: number;
 }
 
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
 export function micTimeline(chunks: readonly MicChunk[], sampleRate: number): MicTimeline | null {
   if (chunks.length === 0 || !(sampleRate > 0)) return null;
   const msPerSample = 1000 / sampleRate;
@@ -63,7 +60,6 @@ export function micTimeline(chunks: readonly MicChunk[], sampleRate: number): Mi
   const origin = chunks.map((c, k) => c.atMs - (starts[k] as number) * msPerSample);
   // Losses: the origin steps up and stays up. Silence is put in, and later chunks move on.
   const segments: number[] = [0];
-  let shift = 0;
   let filled = 0;
   for (let k = GAP_CHUNKS; k + GAP_CHUNKS <= chunks.length; k++) {
     const before = median(origin.slice(k - GAP_CHUNKS, k));
@@ -90,11 +86,10 @@ export function micTimeline(chunks: readonly MicChunk[], sampleRate: number): Mi
         starts[j] = (starts[j] as number) + n;
         origin[j] = (origin[j] as number) - n * msPerSample;
       }
-      shift += n;
       filled += n;
     }
   }
-  const samples = new Float32Array(end + shift);
+  const samples = new Float32Array(end + filled);
   for (const [k, c] of chunks.entries()) samples.set(c.samples, starts[k] as number);
   // One origin per stretch between losses.
   const segStart: number[] = [];

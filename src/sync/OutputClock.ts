@@ -1,3 +1,4 @@
+import { median } from '../common/median.js';
 import { LineFit } from './LineFit.js';
 import { type AffineLine, lineAt, lineInverse } from './TimingLine.js';
 
@@ -28,12 +29,6 @@ const STEP_MS = 1;
 interface Reading {
   x: number;
   y: number;
-}
-
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from '@playwright/test';
+import { median } from '../../src/common/median.js';
 import { calibrationSignal, findArrival } from '../../src/sync/Calibration.js';
-import { CALIBRATION_SLOT_MS } from '../../src/sync/CalibrationPlan.js';
+import { CALIBRATION_SLOT_MS, EARLY_MS, LATE_MS } from '../../src/sync/CalibrationPlan.js';
 import { hooks } from './audioHooks.js';
 
 export { waitAllInSync } from './members.js';
@@ -232,15 +233,15 @@ export async function calibrateWhileRecording(
     }
     return found.map((x) => samplesToMs(x));
   });
-  // Device i's chirp of round r is the one found where the app looks for it: from 250 ms before to
-  // 600 ms after i slots past the host's (CalibrationPlan's window). Each against the host's, as the
+  // Device i's chirp of round r is the one found where the app looks for it: CalibrationPlan's
+  // window around i slots past the host's. Each against the host's, as the
   // microphone's figures are (anchoredErrors).
   const rounds = outcome.entries.map((e) => e.rounds);
   const slots: CalibrationSlotCheck[] = [];
   for (const [r, h] of (arrivals[0] ?? []).entries()) {
     for (let i = 1; i < people.length; i++) {
       const at = h + i * CALIBRATION_SLOT_MS;
-      const heard = (arrivals[i] ?? []).find((a) => a >= at - 250 && a <= at + 600);
+      const heard = (arrivals[i] ?? []).find((a) => a >= at - EARLY_MS && a <= at + LATE_MS);
       const mic = (rounds[i]?.[r] ?? Number.NaN) - (rounds[0]?.[r] ?? Number.NaN);
       slots.push({
         who: (people[i] as SpeakerPerson).who,
@@ -253,8 +254,7 @@ export async function calibrateWhileRecording(
   const truth = people.map((p, i) => {
     if (i === 0) return 0;
     const d = slots.filter((x) => x.who === p.who && x.speakers !== null).map((x) => x.speakers as number);
-    d.sort((a, b) => a - b);
-    return d.length ? (d[d.length >> 1] as number) : null;
+    return d.length ? median(d) : null;
   });
   return { ...outcome, truth, slots };
 }

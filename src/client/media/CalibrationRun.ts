@@ -5,7 +5,7 @@ import {
   type CalibrationSlot,
   planCalibration,
 } from '../../sync/CalibrationPlan.js';
-import { type MicChunk, type MicTimeline, micTimeline } from '../../sync/MicTimeline.js';
+import { type MicChunk, micTimeline } from '../../sync/MicTimeline.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
 import { localNow, type Player } from './Player.js';
 import type { CapturedFrame, CaptureIn } from './worklets/capture.worklet.js';
@@ -124,7 +124,7 @@ export class CalibrationRun extends TypedEmitter<{ progress: CalibrationProgress
     await sleep(Math.max(0, last.atMs + CALIBRATION_SLOT_MS - localNow()) + TAIL_MS);
     this.#set({ phase: 'analysing' });
     const sr = this.#micRate;
-    const recording: MicTimeline | null = micTimeline(this.#chunks, sr);
+    const recording = micTimeline(this.#chunks, sr);
     this.#close();
     // Arrivals: the sample where each signal starts, placed on the local (host) clock.
     const signal = calibrationSignal(sr);
