@@ -292,7 +292,7 @@ describe('PulseAudio rig', () => {
     for (const g of gains) expect(g).toBeCloseTo(micGain, 5);
   }, 30_000);
 
-  it('two Chromium processes scheduling the same instants land together; a third one hears both', async () => {
+  it('two Chromium processes scheduling the same instants land together, at one steady offset; a third one hears both', async () => {
     if (!server) throw new Error('no PulseAudio server');
     const srv = server;
     rig = await createRig(srv, ['A', 'B'], { mic: true });
@@ -316,7 +316,7 @@ describe('PulseAudio rig', () => {
     // Each context's time against the common clock (performance.timeOrigin + now()): the median of
     // getOutputTimestamp() readings over 1 s, measured again if they spread over more than 3 ms.
     let syncs: SyncResult[] = [];
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < 5; attempt++) {
       syncs = (await Promise.all([pa, pb].map((p) => p.evaluate('jam.sync(1000)')))) as SyncResult[];
       if (syncs.every((x) => x.range < 3)) break;
     }
@@ -357,7 +357,14 @@ describe('PulseAudio rig', () => {
     expect(onA, 'clicks of A on its channel').toHaveLength(12);
     expect(onB, 'clicks of B on its channel').toHaveLength(12);
     expect(stats.n).toBe(8);
-    expect(stats.max, 'clicks scheduled together land within a few ms').toBeLessThan(10);
+    // The rig keeps each process's timing: B - A is one offset for every click. That offset is where
+    // the two browsers' own getOutputTimestamp() mappings disagree: usually 0-2 ms, but a fresh output
+    // on a loaded machine was 13.8 ms off (CI, an 8.7 ms spread of readings), which is why the app
+    // measures its speakers acoustically (docs/sync.md) instead of trusting these readings.
+    expect(Math.max(...skew) - Math.min(...skew), 'B - A is the same for every click, ms').toBeLessThan(2);
+    expect(stats.max, 'clicks scheduled together land within the error of getOutputTimestamp').toBeLessThan(
+      50,
+    );
 
     // The mic: A's and B's clicks are as far apart in its recording as on the monitor.
     const micOn = onsets(heard, { threshold: opt.threshold * micGain, quietMs: 50 });
