@@ -15,14 +15,14 @@ function simulate(
   rate: RateControl,
   seconds: number,
   capacity: (t: number) => number,
-  options: { loss?: number; state?: Channel; backlog?: number } = {},
+  options: { loss?: number; state?: Channel; backlog?: number; quiet?: (t: number) => boolean } = {},
 ): { rungs: number[]; state: Channel } {
   const s = options.state ?? { buffered: 0, sent: 0, dropped: 0, frames: 0, nacked: 0, silentMs: 0, t: 0 };
   const rungs: number[] = [];
   const end = s.t + seconds * 1000;
   while (s.t < end) {
-    // 10 frames in 100 ms at the current rung.
-    const frameBytes = rate.bytesPerSecond(rate.rung) / 100;
+    // 10 frames in 100 ms at the current rung; in silence Opus (VBR) sends ~3 bytes a frame at any rung.
+    const frameBytes = options.quiet?.(s.t) ? HEADER + 3 : rate.bytesPerSecond(rate.rung) / 100;
     for (let i = 0; i < 10; i++) {
       if (s.buffered > (options.backlog ?? BACKLOG)) {
         s.dropped++;
@@ -95,6 +95,27 @@ describe('RateControl: one listener on the bitrate ladder', () => {
     expect(changes(rungs.slice(-1800))).toBeLessThanOrEqual(6);
     // Probes cost little: what was dropped is a small share of the frames.
     expect(state.dropped).toBeLessThan(0.01 * state.frames);
+  });
+
+  it('does not probe up through silence: a quiet stream says nothing about the path', () => {
+    const rate = new RateControl(LADDER, START, HEADER);
+    // The silence before the first track, for 30 s, on a path that carries 96 kbit/s but not 160.
+    const { rungs, state } = simulate(rate, 30, () => 16_000, { quiet: () => true });
+    expect(new Set(rungs)).toEqual(new Set([START]));
+    // The music starts: down within a second, before the buffer fills, to what fits in 3/4 of the
+    // path (64; it probes 96 later).
+    const music = simulate(rate, 2, () => 16_000, { state });
+    expect(kbps([rate.rung])[0]).toBe(64);
+    expect(music.rungs.findIndex((r) => r > START)).toBeLessThanOrEqual(10);
+    expect(state.dropped).toBe(0);
+    // On a clean path it probes up as usual once the stream carries: the hold (8 s) after the rate
+    // over the last second passed half the rung's (0.5 s into the music).
+    const open = new RateControl(LADDER, START, HEADER);
+    const quietStart = simulate(open, 20, () => 1e6, { quiet: () => true });
+    expect(new Set(quietStart.rungs)).toEqual(new Set([START]));
+    const loud = simulate(open, 10, () => 1e6, { state: quietStart.state });
+    expect(loud.rungs.indexOf(0)).toBeGreaterThanOrEqual(80);
+    expect(loud.rungs.indexOf(0)).toBeLessThanOrEqual(86);
   });
 
   it('comes back up when the path recovers', () => {

@@ -16,7 +16,11 @@
  *   if the buffer (still holding the old rung's bytes) does not drain.
  * - **Up** one rung when the buffer has stayed under QUEUE_CLEAN_MS for the hold time (twice as
  *   long while the listener loses over 5 % of its frames: a lossy path is where SCTP's window
- *   collapses, so it is probed more gently). A probe is called off at the first sign of trouble
+ *   collapses, so it is probed more gently), counting only while the channel carries at least
+ *   CARRYING_SHARE of the rung's rate. Opus is VBR: silence (before the music, a pause) is ~2 kbit/s
+ *   at any rung, and a clean buffer then says nothing about the path. (Probed up through the silence
+ *   before a jam's first track, a capped listener was at 256 when the music came, and lost frames
+ *   before it came down.) A probe is called off at the first sign of trouble
  *   (the buffer holding 50 ms, or the loss rising 3 points). A probe that fails within PROBE_WINDOW_MS
  *   doubles the hold time (8 s up to 64 s), so a path at its limit is probed ever more rarely; a
  *   probe that held, or a step down long after the last probe (the path got worse), resets it.
@@ -36,8 +40,14 @@ const QUEUE_CLEAN_MS = 50;
 const DOWN_SETTLE_MS = 1000;
 /** A step down picks a rung that fits in this share of the measured drain rate. */
 const DRAIN_SHARE = 0.75;
-/** The drain rate is measured over this window (ms). */
+/** The drain rate, and the rate the channel carries, are measured over this window (ms). */
 const DRAIN_WINDOW_MS = 1000;
+/**
+ * A clean buffer counts towards a probe up only while the channel carries at least this share of
+ * the rung's bytes (Chromium's Opus, measured: a tone 1.0 of the bitrate, the click track 0.9,
+ * silence 2 kbit/s at every rung).
+ */
+const CARRYING_SHARE = 0.5;
 /**
  * A listener that has said nothing for this long (ms; its clock probes come every 500 ms) is cut
  * off: the path is down (a phone between networks, a dead NAT mapping), not narrow. No rung helps
@@ -155,7 +165,8 @@ export class RateControl {
     const queueMs = (s.buffered / this.bytesPerSecond(this.#rung)) * 1000;
     if (queueMs > QUEUE_HIGH_MS) this.#highSince ??= s.now;
     else this.#highSince = null;
-    if (queueMs < QUEUE_CLEAN_MS) this.#cleanSince ??= s.now;
+    const carrying = this.#sendRate(s) >= CARRYING_SHARE * this.bytesPerSecond(this.#rung);
+    if (queueMs < QUEUE_CLEAN_MS && carrying) this.#cleanSince ??= s.now;
     else this.#cleanSince = null;
 
     if (s.silentMs >= OUTAGE_SILENT_MS) this.#lastOutageAt = s.now;
@@ -236,10 +247,20 @@ export class RateControl {
 
   /** Bytes per second the channel actually sent on over the window (sent minus what it still holds). */
   #drainRate(s: RateSample): number {
+    return this.#perSecond(s, (x) => x.sent - x.buffered);
+  }
+
+  /** Bytes per second handed to the channel over the window. */
+  #sendRate(s: RateSample): number {
+    return this.#perSecond(s, (x) => x.sent);
+  }
+
+  /** How fast `count` grew over the last DRAIN_WINDOW_MS, per second (0 before there is a window). */
+  #perSecond(s: RateSample, count: (x: RateSample) => number): number {
     const from = this.#samples.find((x) => x.now >= s.now - DRAIN_WINDOW_MS) ?? s;
     const dt = (s.now - from.now) / 1000;
     if (dt <= 0) return 0;
-    return Math.max(0, (s.sent - s.buffered - (from.sent - from.buffered)) / dt);
+    return Math.max(0, (count(s) - count(from)) / dt);
   }
 
   /** Share of frames the listener asked for again over the last `windowMs`. */

@@ -259,20 +259,32 @@ test.describe('on a bad network (impairment relay in front of coturn)', () => {
       10_000,
     );
     try {
-      const host = (
-        await hooks(hana.page).snapshot<{
-          host: { linkDrops: number[]; linkRates: { kbps: number; downs: number; ups: number }[] } | null;
-        }>()
-      ).host;
+      const hostLinks = async () =>
+        (
+          await hooks(hana.page).snapshot<{
+            host: {
+              linkDrops: number[];
+              linkRates: { kbps: number; downs: number; ups: number; failedProbes: number }[];
+            } | null;
+          }>()
+        ).host;
+      const host = await hostLinks();
       const [capped, clean] = host?.linkRates ?? [];
       console.log(
-        `bitrate ladder (capped, clean): ${host?.linkRates.map((r) => `${r.kbps} kbps after ${r.downs} down and ${r.ups} up`).join('; ')}; frames dropped for a backed-up channel ${host?.linkDrops.join('/')}; relay queue drops ${relay.counters.down.queueDrops}`,
+        `bitrate ladder (capped, clean): ${host?.linkRates.map((r) => `${r.kbps} kbps after ${r.downs} down and ${r.ups} up (${r.failedProbes} probes failed)`).join('; ')}; frames dropped for a backed-up channel ${host?.linkDrops.join('/')}; relay queue drops ${relay.counters.down.queueDrops}`,
       );
       console.log(`clicks in 10 s (host, capped, clean): ${clicks.map((c) => c.length).join(', ')}`);
       // The host moved the capped listener down to a rung the path carries, and no one else.
       expect(capped?.downs).toBeGreaterThanOrEqual(1);
-      expect(capped?.kbps).toBeLessThanOrEqual(96);
       expect(clean?.kbps).toBeGreaterThanOrEqual(160);
+      // Every 8-64 s it probes the rung above (160 here), which the cap calls off within a few
+      // seconds; a snapshot may fall inside one (CI: twice), so the rung is read until it ends.
+      await expect
+        .poll(async () => (await hostLinks())?.linkRates[0]?.kbps, {
+          timeout: 20_000,
+          message: 'the capped listener is back on a rung the path carries',
+        })
+        .toBeLessThanOrEqual(96);
       // Its member entry says so, on its own screen too (from the host's sync table).
       await expect(
         ana.page.locator('[data-testid=member][data-self=true] [data-testid=member-sync]'),
@@ -315,7 +327,7 @@ test.describe('on a bad network (impairment relay in front of coturn)', () => {
         `host: resent ${host?.resent}, resends refused ${host?.resendsRefused}, frames dropped for a backed-up channel ${host?.linkDrops.join('/')}`,
       );
       console.log(
-        `bitrate ladder (impaired, clean): ${host?.linkRates.map((r) => `${r.kbps} kbps after ${r.downs} down and ${r.ups} up`).join('; ')}`,
+        `bitrate ladder (impaired, clean): ${host?.linkRates.map((r) => `${r.kbps} kbps after ${r.downs} down and ${r.ups} up (${r.failedProbes} probes failed)`).join('; ')}`,
       );
       console.log(`clicks in 10 s (host, impaired, clean): ${clicks.map((c) => c.length).join(', ')}`);
       expect(relay.counters.down.lost).toBeGreaterThan(20);
