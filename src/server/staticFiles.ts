@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 
@@ -56,6 +56,9 @@ export function createStaticHandler(root: string) {
       return;
     }
     try {
+      // A link inside the root may lead anywhere: serve only files that really lie inside it.
+      const [real, realRoot] = await Promise.all([realpath(file), realpath(resolvedRoot)]);
+      if (!real.startsWith(realRoot + path.sep)) throw new Error('outside the root');
       const info = await stat(file);
       if (!info.isFile()) throw new Error('not a file');
       const immutable = pathname.startsWith('/assets/');
