@@ -319,7 +319,7 @@ test.describe('on a bad network (impairment relay in front of coturn)', () => {
             resent: number;
             resendsRefused: number;
             linkDrops: number[];
-            linkRates: { kbps: number; downs: number; ups: number }[];
+            linkRates: { kbps: number; downs: number; ups: number; failedProbes: number }[];
           } | null;
         }>()
       ).host;

@@ -5,6 +5,7 @@ import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { lanAddresses } from '../../src/server/lan.js';
 import { TestClient } from '../support/client.js';
 
 interface Started {
@@ -76,12 +77,28 @@ describe('the server process', () => {
     expect(readFileSync(path.join(dataDir, 'tls', 'cert.pem'), 'utf8')).toBe(pem);
   });
 
-  it('prints where to open the app and a QR code for phones', async () => {
+  it('prints where to open the app and a QR code of its public URL for phones', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'jamsesh-data-'));
+    const s = await startProcess({ DATA_DIR: dataDir, PUBLIC_URL: 'https://jam.example.org/' });
+    expect(s.output()).toContain(`On this computer:   ${s.http}`);
+    expect(s.output()).toContain(`On this computer:   ${s.https}`);
+    expect(s.output()).toContain('Scan to open https://jam.example.org/ on a phone:');
+    expect(s.output()).toMatch(/[█▀▄]{10,}/);
+    // Listening on loopback only, it names no address a phone could not reach.
+    expect(s.output()).not.toContain('On your network');
+  });
+
+  it("listening on every interface, lists this machine's LAN addresses and puts the first in the QR code", async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'jamsesh-data-'));
     const s = await startProcess({ DATA_DIR: dataDir, HOST: '0.0.0.0' });
-    expect(s.output()).toMatch(/On this computer: +http:\/\/localhost:\d+/);
-    // A QR code is drawn with block characters when there is a LAN address to put in it.
-    if (/On your network/.test(s.output())) expect(s.output()).toMatch(/[█▀▄]{10,}/);
+    const port = new URL(s.https).port;
+    const lan = lanAddresses().map((ip) => `https://${ip}:${port}`);
+    const listed = [...s.output().matchAll(/On your network: +(\S+)/g)].map((m) => m[1]);
+    expect(listed).toEqual(lan);
+    // A machine with no LAN address (a container on loopback alone) has nothing to put in a QR code.
+    const qr = lan[0] === undefined ? null : `Scan to open ${lan[0]} on a phone:`;
+    expect(s.output().match(/Scan to open \S+ on a phone:/)?.[0] ?? null).toBe(qr);
+    expect(/[█▀▄]{10,}/.test(s.output())).toBe(qr !== null);
   });
 
   it('shuts down gracefully on SIGTERM: clients are told it is going away and it exits 0', async () => {
