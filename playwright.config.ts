@@ -38,9 +38,10 @@ export default defineConfig({
   workers: 1,
   // The audio projects get one retry: on a loaded 2-core CI machine every page's audio stalls now
   // and then (see sync.spec.ts), and once in a few runs a stall lands inside a measured window.
-  // A retried test is reported as "flaky" in the output, so it stays visible.
+  // A retried test is reported as "flaky" by `list`, and the retry reporter ends the run with a
+  // block naming every test that needed a retry (or saying none did).
   retries: 0,
-  reporter: [['list']],
+  reporter: [['list'], ['./tests/support/retryReporter.ts']],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     trace: 'retain-on-failure',
