@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 
 const SERVER_DIR = path.resolve('/srv/jamsesh/dist/node/server');
+/** A TURN secret as `openssl rand -base64 32` makes one. */
+const SECRET = 'q1dTRt3wXSvn8Hkq1HCN2n0CJ2fQ6E0qTbG7pZr3k8A=';
 
 function load(env: Record<string, string>) {
   return loadConfig(env, SERVER_DIR);
@@ -108,12 +111,12 @@ describe('loadConfig', () => {
         ALLOWED_ORIGINS: ' https://a.example , ,https://b.example,',
         STUN_URLS: 'stun:stun.example.org:3478',
         TURN_URLS: 'turn:t.example.org:3478?transport=udp, turns:t.example.org:5349',
-        TURN_SECRET: 's3cret',
+        TURN_SECRET: SECRET,
       });
       expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
       expect(config.stunUrls).toEqual(['stun:stun.example.org:3478']);
       expect(config.turnUrls).toEqual(['turn:t.example.org:3478?transport=udp', 'turns:t.example.org:5349']);
-      expect(config.turnSecret).toBe('s3cret');
+      expect(config.turnSecret).toBe(SECRET);
     });
 
     it.each([
@@ -150,7 +153,7 @@ describe('loadConfig', () => {
       ['MAX_ROOMS', '0', 'not an integer >= 1: 0'],
       ['JOIN_BURST', 'ten', 'not an integer >= 1: ten'],
       ['JOIN_LEAK_MS', '0', 'not an integer >= 1: 0'],
-      ['TURN_TTL', '30', 'not an integer >= 60: 30'],
+      ['TURN_TTL', '4', 'not an integer >= 5: 4'],
       ['HOST_GRACE_MS', '-5', 'not an integer >= 0: -5'],
       ['LISTENER_GRACE_MS', '1.5', 'not an integer >= 0: 1.5'],
       ['MAX_CONNECTIONS', 'lots', 'not an integer >= 1: lots'],
@@ -194,7 +197,39 @@ describe('loadConfig', () => {
     });
 
     it('accepts TURN_SECRET alone (no TURN servers to hand out yet)', () => {
-      expect(load({ TURN_SECRET: 's3cret' })).toMatchObject({ turnUrls: [], turnSecret: 's3cret' });
+      expect(load({ TURN_SECRET: SECRET })).toMatchObject({ turnUrls: [], turnSecret: SECRET });
+    });
+
+    it("refuses the sample coturn.conf's placeholder as TURN_SECRET, saying how to make a real one", () => {
+      const placeholder = 'CHANGE-ME-to-the-same-value-as-TURN_SECRET';
+      const env = { TURN_URLS: 'turn:t.example.org:3478', TURN_SECRET: placeholder };
+      expect(() => load(env)).toThrow(/TURN_SECRET: is the placeholder from the sample coturn.conf/);
+      expect(() => load(env)).toThrow('openssl rand -base64 32');
+      expect(() => load({ TURN_SECRET: `${placeholder.toLowerCase()}-and-then-some` })).toThrow(
+        /TURN_SECRET: is the placeholder/,
+      );
+    });
+
+    it('refuses a TURN_SECRET shorter than 32 characters, and takes one of exactly 32', () => {
+      const env = (secret: string) => ({ TURN_URLS: 'turn:t.example.org:3478', TURN_SECRET: secret });
+      expect(() => load(env('s3cret'))).toThrow('TURN_SECRET: is 6 characters, fewer than 32');
+      expect(() => load(env('x'.repeat(31)))).toThrow('openssl rand -base64 32');
+      expect(load(env('x'.repeat(32))).turnSecret).toBe('x'.repeat(32));
+    });
+
+    it('takes the secrets the test servers are given (24 random bytes, base64url: 32 characters)', () => {
+      const secret = randomBytes(24).toString('base64url');
+      expect(secret).toHaveLength(32);
+      expect(load({ TURN_URLS: 'turn:t.example.org:3478', TURN_SECRET: secret }).turnSecret).toBe(secret);
+    });
+
+    it('takes a secret made as the message says (openssl rand -base64 32: 44 characters)', () => {
+      const secret = randomBytes(32).toString('base64');
+      expect(load({ TURN_URLS: 'turn:t.example.org:3478', TURN_SECRET: secret }).turnSecret).toBe(secret);
+    });
+
+    it('takes a TURN_TTL of 5 s, short enough for a test to see a credential expire', () => {
+      expect(load({ TURN_TTL: '5' }).turnTtlSeconds).toBe(5);
     });
   });
 });

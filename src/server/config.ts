@@ -109,7 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, serverDir: string): Config {
     STUN_URLS: list,
     TURN_URLS: list,
     TURN_SECRET: z.string().optional(),
-    TURN_TTL: int(3600, 60),
+    // Down to 5 s so the E2E tests can see a credential expire; a real deployment wants an hour or so.
+    TURN_TTL: int(3600, 5),
     MAX_ROOMS: int(1000, 1),
     MAX_MEMBERS: int(16, 2),
     MAX_CONNECTIONS: int(5000, 1),
@@ -132,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, serverDir: string): Config {
   if (e.TURN_URLS.length > 0 && !e.TURN_SECRET) {
     throw new Error('Invalid configuration:\n  TURN_URLS needs TURN_SECRET (coturn static-auth-secret)');
   }
+  const weakSecret = e.TURN_SECRET ? turnSecretProblem(e.TURN_SECRET) : null;
+  if (weakSecret) throw new Error(`Invalid configuration:\n  TURN_SECRET: ${weakSecret}`);
   return {
     host: e.HOST,
     httpPort: e.HTTP_PORT,
@@ -156,4 +159,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, serverDir: string): Config {
     logLevel: e.LOG_LEVEL,
     publicUrl: e.PUBLIC_URL,
   };
+}
+
+/** One captured credential lets anyone test guesses of the secret offline: short ones fall to that. */
+export const TURN_SECRET_MIN_LENGTH = 32;
+
+/**
+ * Why this TURN secret must not be used (null if it may): anyone who knows it mints credentials
+ * for the relay at will, so the sample's placeholder and short secrets are refused.
+ */
+export function turnSecretProblem(secret: string): string | null {
+  const make =
+    "make one with `openssl rand -base64 32` and set it as TURN_SECRET and as coturn's static-auth-secret";
+  if (/change-?me/i.test(secret)) return `is the placeholder from the sample coturn.conf; ${make}`;
+  if (secret.length < TURN_SECRET_MIN_LENGTH) {
+    return `is ${secret.length} characters, fewer than ${TURN_SECRET_MIN_LENGTH}; ${make}`;
+  }
+  return null;
 }

@@ -114,7 +114,7 @@ describe('the server process', () => {
 
   it('hands each client its own short-lived TURN credential, never the shared secret', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'jamsesh-data-'));
-    const secret = 'test-secret-not-for-clients';
+    const secret = 'test-secret-not-for-clients-0123456789';
     const s = await startProcess({
       DATA_DIR: dataDir,
       HTTPS_PORT: 'off',
