@@ -49,8 +49,9 @@ test.describe('playing local files', () => {
         500,
       ),
     );
-    // 12 clicks in 6 s; a loaded CI machine conceals some (see sync.spec.ts).
-    for (const c of clicks.slice(1)) expect(c.length).toBeGreaterThanOrEqual(8);
+    // 12 clicks in 6 s on every device, the host's included; a loaded CI machine conceals some
+    // (see sync.spec.ts).
+    for (const c of clicks) expect(c.length).toBeGreaterThanOrEqual(8);
     expect(quantile(listenerSpread, 0.5)).toBeLessThan(2);
 
     // Pause: everyone is told, and the clicks stop.

@@ -93,7 +93,7 @@ interface SyncResult {
 
 /**
  * In-page code, as a string (no bundler helpers to worry about). Players: an AudioContext at 48 kHz
- * ('playback': the steadiest output here, NOTES), a quiet keep-alive tone, `sync` (median of
+ * ('playback': the steadiest output here, docs/sync.md), a quiet keep-alive tone, `sync` (median of
  * getOutputTimestamp() readings, mapping the context's time to performance.timeOrigin + now()) and
  * `play` (clicks at given common-clock instants). The mic page records getUserMedia into an AudioWorklet.
  */

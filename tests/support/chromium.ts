@@ -1,6 +1,6 @@
 /**
  * How every browser in the tests and the benchmark is started: Debian's Chromium (never a downloaded
- * one) with the flags that proved necessary on these machines (docs: ../shared/NOTES.md).
+ * one) with the flags that proved necessary on these machines.
  */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 

@@ -3,7 +3,7 @@
  * several players (Chromium processes, `pacat`s) on one sample-aligned timeline, a "microphone"
  * source that hears all of them mixed, a recorder, and the analysis of what was recorded.
  *
- * Layout of a rig (see ../shared/NOTES.md, "Where the sound really leaves"):
+ * Layout of a rig (docs/sync.md tells what it measured):
  *
  *   player A ──> jamsesh_A (remap-sink, mono) ──┐
  *   player B ──> jamsesh_B (remap-sink, mono) ──┼─> jamsesh_rec (null sink, one channel per player)
