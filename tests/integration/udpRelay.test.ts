@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { median } from '../../src/common/median.js';
 import { UdpRelay } from '../../src/netem/UdpRelay.js';
 
 const open: { close(): unknown }[] = [];
@@ -8,12 +9,16 @@ afterEach(async () => {
   for (const o of open.splice(0)) await o.close();
 });
 
-/** A UDP echo server on loopback. */
-async function echoServer(): Promise<{ port: number; close(): void }> {
+/** A UDP echo server on loopback; it notes when each numbered datagram reached it (this process's clock). */
+async function echoServer(): Promise<{ port: number; reachedAt: number[]; close(): void }> {
   const s = createSocket('udp4');
-  s.on('message', (msg, from) => s.send(msg, from.port, from.address));
+  const reachedAt: number[] = [];
+  s.on('message', (msg, from) => {
+    if (msg.length >= 4) reachedAt[msg.readUInt32BE(0)] = performance.now();
+    s.send(msg, from.port, from.address);
+  });
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const server = { port: s.address().port, close: () => s.close() };
+  const server = { port: s.address().port, reachedAt, close: () => s.close() };
   open.push(server);
   return server;
 }
@@ -30,13 +35,14 @@ async function pingThrough(
   relay: UdpRelay,
   n: number,
   everyMs: number,
-): Promise<{ seq: number; rtt: number }[]> {
+): Promise<{ seq: number; sentAt: number; rtt: number }[]> {
   const s = await client();
   const sentAt: number[] = [];
-  const got: { seq: number; rtt: number }[] = [];
+  const got: { seq: number; sentAt: number; rtt: number }[] = [];
   s.on('message', (msg) => {
     const seq = msg.readUInt32BE(0);
-    got.push({ seq, rtt: performance.now() - (sentAt[seq] as number) });
+    const at = sentAt[seq] as number;
+    got.push({ seq, sentAt: at, rtt: performance.now() - at });
   });
   for (let i = 0; i < n; i++) {
     const b = Buffer.alloc(100);
@@ -87,15 +93,22 @@ describe('the UDP impairment relay', () => {
     const echo = await echoServer();
     const relay = await UdpRelay.start({
       target: { host: '127.0.0.1', port: echo.port },
-      up: { delayMs: 30 },
-      down: { delayMs: 20 },
+      up: { delayMs: 40 },
+      down: { delayMs: 10 },
     });
     open.push(relay);
     const got = await pingThrough(relay, 10, 5);
     expect(got).toHaveLength(10);
-    // 30 + 20 ms. Node's timers count whole milliseconds of loop time, so each delay may end up to
-    // 1 ms short as performance.now() sees it (CI measured 48.99 ms once).
-    for (const g of got) expect(g.rtt).toBeGreaterThanOrEqual(48);
+    // Client and echo share this process's clock, so each leg is measured on its own.
+    const up = got.map((g) => (echo.reachedAt[g.seq] as number) - g.sentAt);
+    const down = got.map((g, i) => g.rtt - (up[i] as number));
+    // Node's timers count whole milliseconds of loop time, so each delay may end up to 1 ms short
+    // as performance.now() sees it (CI once measured 48.99 ms for a 30 + 20 ms round trip).
+    for (const d of up) expect(d).toBeGreaterThanOrEqual(39);
+    for (const d of down) expect(d).toBeGreaterThanOrEqual(9);
+    // The way back has its own, shorter delay (not the way out's 40 ms): its median, which one
+    // stall of a loaded machine does not move.
+    expect(median(down)).toBeLessThan(25);
   });
 
   it('loses packets in each direction at the set rates', async () => {
