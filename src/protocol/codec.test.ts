@@ -296,6 +296,10 @@ describe('parseServerMessage', () => {
       serverTime: 1002,
       resumed: false,
     },
+    {
+      type: 'ice-servers',
+      iceServers: [{ urls: ['turn:turn.example.org'], username: '2:pHost', credential: 'd' }],
+    },
     { type: 'member-joined', member: { ...member, peerId: 'pL', role: 'listener' } },
     { type: 'member-updated', member: { ...member, presence: 'reconnecting' } },
     { type: 'member-left', peerId: 'pL', reason: 'kicked' },
@@ -324,6 +328,10 @@ describe('parseServerMessage', () => {
       code: 'bad-message',
     });
     expect(parseServerMessage('{"type":"error","code":"no-such-code","message":""}')).toMatchObject({
+      ok: false,
+      code: 'bad-message',
+    });
+    expect(parseServerMessage('{"type":"ice-servers","iceServers":[{"urls":"turn:t"}]}')).toMatchObject({
       ok: false,
       code: 'bad-message',
     });

@@ -166,6 +166,11 @@ export const ServerMessage = z.discriminatedUnion('type', [
     /** True when this was a `resume` of an existing place. */
     resumed: z.boolean(),
   }),
+  /**
+   * Fresh ICE servers for you: new TURN credentials, sent before the ones you hold expire (when
+   * they have a quarter of TURN_TTL left). Use them for the next ICE restart or connection.
+   */
+  z.object({ type: z.literal('ice-servers'), iceServers: z.array(IceServer) }),
   z.object({ type: z.literal('member-joined'), member: Member }),
   /** A member's presence changed (e.g. the host's connection dropped: presence `reconnecting`). */
   z.object({ type: z.literal('member-updated'), member: Member }),

@@ -976,6 +976,73 @@ describe('Hub', () => {
     });
   });
 
+  describe('TURN credentials over a long session', () => {
+    const TURN: Partial<HubOptions> = {
+      turnUrls: ['turn:t.example.org:3478?transport=udp'],
+      turnSecret: 'coturn-static-auth-secret-of-32-chars',
+      turnTtlSeconds: 600,
+    };
+    const expiryOf = (servers: { username?: string | undefined }[]) =>
+      Number((servers[0]?.username ?? '').split(':')[0]) * 1000;
+
+    it('hands every member fresh ICE servers when its credential has a quarter of its life left', () => {
+      const world = new World(TURN);
+      const { host, pam, kim } = roomOfThree(world);
+      const first = expiryOf(host.joined.iceServers);
+      expect(first).toBe(T0 + 600_000);
+      world.clock.advance(450_000 - 1);
+      expect(host.session.take()).toEqual([]);
+      world.clock.advance(1);
+      for (const member of [host, pam, kim]) {
+        const { iceServers } = member.session.takeOne('ice-servers');
+        expect(iceServers[0]?.username).toBe(`${(T0 + 450_000) / 1000 + 600}:${member.peerId}`);
+        expect(iceServers[0]?.urls).toEqual(TURN.turnUrls);
+      }
+      // And again before those expire, for as long as the jam goes on.
+      world.clock.advance(450_000);
+      expect(expiryOf(pam.session.takeOne('ice-servers').iceServers)).toBe(T0 + 1_500_000);
+    });
+
+    it('sends none to a member while it is reconnecting; its resume brings fresh ones and a new schedule', () => {
+      const world = new World({ ...TURN, listenerGraceMs: 600_000 });
+      const { code, host, pam } = roomOfThree(world);
+      world.drop(pam.session);
+      world.settle();
+      world.clock.advance(450_000);
+      expect(pam.session.take()).toEqual([]);
+      expect(host.session.takeOne('ice-servers').iceServers).toHaveLength(1);
+      world.clock.advance(10_000);
+      const back = world.connect();
+      world.send(back, { type: 'resume', code, peerId: pam.peerId, token: pam.token });
+      expect(expiryOf(back.takeOne('joined').iceServers)).toBe(T0 + 460_000 + 600_000);
+      world.clock.advance(450_000);
+      expect(back.takeOne('ice-servers').iceServers).toHaveLength(1);
+    });
+
+    it('stops for members who left, were removed, or whose room closed: no timer is left behind', () => {
+      const world = new World(TURN);
+      const { host, pam, kim } = roomOfThree(world);
+      world.send(pam.session, { type: 'leave-room' });
+      world.send(host.session, { type: 'kick', peerId: kim.peerId });
+      world.settle();
+      world.clock.advance(450_000);
+      expect(pam.session.take()).toEqual([]);
+      expect(kim.session.take()).toEqual([]);
+      expect(host.session.takeOne('ice-servers').iceServers).toHaveLength(1);
+      world.send(host.session, { type: 'close-room' });
+      expect(world.clock.pendingTimers).toBe(0);
+    });
+
+    it('sends no refresh without a TURN relay (STUN needs no credential)', () => {
+      const world = new World({ stunUrls: ['stun:s.example.org'] });
+      const { host, pam } = roomOfThree(world);
+      expect(world.clock.pendingTimers).toBe(0);
+      world.clock.advance(3_600_000 * 3);
+      expect(host.session.take()).toEqual([]);
+      expect(pam.session.take()).toEqual([]);
+    });
+  });
+
   describe('two rooms', () => {
     it('share nothing: what happens in one never reaches the other', () => {
       const world = new World();

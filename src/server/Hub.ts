@@ -14,6 +14,7 @@ import {
 import { AttemptLimiter } from './limiters.js';
 import type { Logger } from './logger.js';
 import { type MemberRecord, Room, type RoomSnapshot } from './Room.js';
+import { TurnRefresh } from './TurnRefresh.js';
 import { type IceConfig, iceServersFor } from './turn.js';
 
 /** One client connection as the Hub sees it: an address and a way to send. */
@@ -69,6 +70,8 @@ export class Hub {
   readonly #graceTimers = new Map<string, unknown>();
   readonly #attempts: AttemptLimiter;
   readonly #handlers: Handlers;
+  /** Fresh TURN credentials for every member before its last ones expire. */
+  readonly #turnRefresh: TurnRefresh;
 
   constructor(
     readonly options: HubOptions,
@@ -79,6 +82,11 @@ export class Hub {
       burst: options.joinBurst,
       leakMs: options.joinLeakMs,
       maxKeys: 100_000,
+    });
+    this.#turnRefresh = new TurnRefresh(options, clock, (peerId, iceServers) => {
+      const session = this.#sessions.get(peerId);
+      session?.send({ type: 'ice-servers', iceServers });
+      return session !== undefined;
     });
     this.#handlers = {
       'create-room': (s, m) => this.#createRoom(s, m),
@@ -342,6 +350,7 @@ export class Hub {
       serverTime: now,
       resumed,
     });
+    this.#turnRefresh.sent(member.peerId);
   }
 
   /** Keeps a reconnecting member's place for its grace period; after it, the place (or the room) goes. */
@@ -383,6 +392,7 @@ export class Hub {
   }
 
   #forget(peerId: string): void {
+    this.#turnRefresh.forget(peerId);
     this.#sessions.delete(peerId);
     const timer = this.#graceTimers.get(peerId);
     if (timer !== undefined) this.clock.clearTimeout(timer);

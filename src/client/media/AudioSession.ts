@@ -322,9 +322,12 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       this.#set({ role: room.self.role });
     }
     if (this.#iceServers !== room.iceServers) {
-      // Fresh TURN credentials come with every (re)join: new connections use the latest.
+      // Fresh TURN credentials come with every (re)join and before the last ones expire: new
+      // connections use the latest, and live ones take them for their next ICE restart.
       this.#iceServers = room.iceServers;
       this.#set({ relayAvailable: hasTurn(room.iceServers) });
+      this.#host?.refreshIceServers();
+      this.#listener?.refreshIceServers();
     }
     const player = this.#player;
     if (!player) {

@@ -249,6 +249,11 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     for (const peerId of [...this.links.keys()]) this.addListener(peerId);
   }
 
+  /** Fresh ICE servers (TURN credentials): every link's next ICE restart uses them. */
+  refreshIceServers(): void {
+    for (const link of this.links.values()) link.refreshIceServers();
+  }
+
   removeListener(peerId: string): void {
     this.links.get(peerId)?.close();
     this.links.delete(peerId);

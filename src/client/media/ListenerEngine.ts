@@ -166,6 +166,11 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
     this.#link?.sendControl(JSON.stringify({ type: 'reconnect' } satisfies ListenerControl));
   }
 
+  /** Fresh ICE servers (TURN credentials): the link's next ICE restart uses them. */
+  refreshIceServers(): void {
+    this.#link?.refreshIceServers();
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -216,8 +216,17 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   }
 
   /**
-   * The newest TURN credentials (each rejoin mints new ones): the ones this connection was born with
-   * may have expired by the time its path fails, and coturn then refuses a new allocation.
+   * The ICE servers changed (the server sent fresh TURN credentials): the next ICE restart gathers
+   * with them. The path in use stays as it is.
+   */
+  refreshIceServers(): void {
+    if (!this.#closed) this.#refreshIceServers();
+  }
+
+  /**
+   * The newest TURN credentials (the server sends fresh ones before the last expire, and with every
+   * rejoin): the ones this connection was born with may have expired by the time its path fails,
+   * and coturn then refuses a new allocation.
    */
   #refreshIceServers(): void {
     try {

@@ -335,6 +335,13 @@ describe('JamClient: chat', () => {
     expect(jam.state.room?.chat.map((c) => c.text)).toEqual(['hello']);
   });
 
+  it('keeps the fresh ICE servers the server sends while in a jam (new TURN credentials)', async () => {
+    await inJam();
+    const fresh = [{ urls: ['turn:t.example.org'], username: '1700003600:pA', credential: 'c' }];
+    net.last.deliver({ type: 'ice-servers', iceServers: fresh });
+    expect(jam.state.room?.iceServers).toEqual(fresh);
+  });
+
   it('does not send an empty line', async () => {
     await inJam();
     expect(jam.sendChat('   ')).toBe(false);

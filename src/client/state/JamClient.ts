@@ -285,6 +285,7 @@ export class JamClient extends TypedEmitter<JamClientEvents> {
       case 'member-joined':
       case 'member-updated':
       case 'member-left':
+      case 'ice-servers':
       case 'chat': {
         const room = reduceRoom(this.#state.room, message);
         if (room !== this.#state.room) this.#update({ room });

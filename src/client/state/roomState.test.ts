@@ -102,6 +102,16 @@ describe('reduceRoom', () => {
     expect(state?.chat[0]?.id).toBe(6);
   });
 
+  it('"ice-servers" replaces the ICE servers with the fresh ones and keeps everything else', () => {
+    const state = reduceRoom(
+      null,
+      joined(ANA, [HOST, ANA], { iceServers: [{ urls: ['turn:t'], username: '1:a' }] }),
+    );
+    const fresh = [{ urls: ['turn:t'], username: '2:a', credential: 'c2' }];
+    const next = reduceRoom(state, { type: 'ice-servers', iceServers: fresh });
+    expect(next).toEqual({ ...state, iceServers: fresh });
+  });
+
   it('"room-closed" marks the room ended with its reason and keeps what was on screen', () => {
     const state = reduceRoom(inRoomAs(), { type: 'room-closed', code: CODE, reason: 'host-timeout' });
     expect(state?.ended).toBe('host-timeout');
@@ -117,6 +127,7 @@ describe('reduceRoom', () => {
     const ended = reduceRoom(inRoomAs(), { type: 'room-closed', code: CODE, reason: 'kicked' });
     expect(reduceRoom(ended, { type: 'member-joined', member: BEN })).toBe(ended);
     expect(reduceRoom(ended, chatLine(9, HOST, 'late'))).toBe(ended);
+    expect(reduceRoom(ended, { type: 'ice-servers', iceServers: [] })).toBe(ended);
   });
 
   it('messages that are not about the room return the same state object', () => {

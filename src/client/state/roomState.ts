@@ -14,7 +14,7 @@ export interface RoomState {
   self: { peerId: string; role: Role; token: string };
   members: Member[];
   chat: ChatMessage[];
-  /** For the audio connection (a later issue). */
+  /** For the audio connection: the newest the server sent (it refreshes TURN credentials before they expire). */
   iceServers: IceServer[];
   /** Set once the server closed the room for us; a closed room takes no more updates. */
   ended?: CloseReason;
@@ -52,6 +52,8 @@ export function reduceRoom(state: RoomState | null, message: ServerMessage): Roo
     case 'chat':
       if (state.chat.some((c) => c.id === message.message.id)) return state;
       return { ...state, chat: [...state.chat, message.message].slice(-CHAT_KEEP) };
+    case 'ice-servers':
+      return { ...state, iceServers: message.iceServers };
     case 'room-closed':
       if (message.code !== state.room.code) return state;
       return { ...state, ended: message.reason };
