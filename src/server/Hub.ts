@@ -130,9 +130,9 @@ export class Hub {
     this.log.debug('member dropped', { room: room.code, peerId });
   }
 
-  /** The rooms as they stand, for RoomStore to save (nothing secret: token hashes only). */
-  snapshot(): RoomSnapshot[] {
-    return [...this.#rooms.values()].map((r) => r.snapshot());
+  /** The open rooms, for RoomStore: it saves those whose revision moved (token hashes only, no secret). */
+  rooms(): Iterable<Room> {
+    return this.#rooms.values();
   }
 
   /**

@@ -322,4 +322,44 @@ describe('Room', () => {
       expect(json).not.toContain(host.tokenHash.toString('hex'));
     });
   });
+
+  describe('its revision, for saving only what changed', () => {
+    /** Runs a step and says whether the snapshot and the revision moved. */
+    function moved(room: Room, step: () => void): { snapshot: boolean; revision: boolean } {
+      const snapshot = JSON.stringify(room.snapshot());
+      const revision = room.revision;
+      step();
+      return { snapshot: JSON.stringify(room.snapshot()) !== snapshot, revision: room.revision !== revision };
+    }
+
+    it('goes up with every change the snapshot shows: a member in or out, a chat line', () => {
+      const room = new Room('K7Q4MZ', T0, 4);
+      let host: MemberRecord | undefined;
+      let pam: MemberRecord | undefined;
+      const yes = { snapshot: true, revision: true };
+      expect(moved(room, () => (host = added(room.add('Sam', 'host', T0)).member))).toEqual(yes);
+      expect(moved(room, () => (pam = added(room.add('Pam', 'listener', T0)).member))).toEqual(yes);
+      expect(moved(room, () => room.chat(host as MemberRecord, 'hi', T0))).toEqual(yes);
+      expect(moved(room, () => room.remove((pam as MemberRecord).peerId))).toEqual(yes);
+    });
+
+    it('stays put for what is not saved or was refused: presence, a taken name, an empty line, an unknown member', () => {
+      const { room, host } = roomWithHost(2);
+      added(room.add('Pam', 'listener', T0));
+      const no = { snapshot: false, revision: false };
+      expect(moved(room, () => (host.presence = 'reconnecting'))).toEqual(no);
+      expect(moved(room, () => room.add('Kim', 'listener', T0))).toEqual(no); // room full
+      expect(moved(room, () => room.chat(host, '   ', T0))).toEqual(no);
+      expect(moved(room, () => room.remove('pnobody'))).toEqual(no);
+      for (let i = 0; i < 5; i++) room.chat(host, `line ${i}`, T0);
+      expect(moved(room, () => room.chat(host, 'one too many', T0))).toEqual(no); // rate-limited
+    });
+
+    it('starts from zero for a room brought back from a snapshot', () => {
+      const { room, host } = roomWithHost();
+      room.chat(host, 'hi', T0);
+      expect(room.revision).toBeGreaterThan(0);
+      expect(Room.restore(room.snapshot(), T0).revision).toBe(0);
+    });
+  });
 });

@@ -66,6 +66,7 @@ export class Room {
   #nextChatId = 1;
   #hostId = '';
   #closed = false;
+  #revision = 0;
 
   constructor(
     readonly code: string,
@@ -83,6 +84,14 @@ export class Room {
 
   get size(): number {
     return this.#members.size;
+  }
+
+  /**
+   * Goes up with every change that `snapshot()` shows (a member in or out, a chat line), so
+   * RoomStore can tell a changed room without serializing it. Presence and rate buckets are not saved.
+   */
+  get revision(): number {
+    return this.#revision;
   }
 
   /** Marks the room closed; idempotent. */
@@ -113,6 +122,7 @@ export class Room {
     };
     this.#members.set(member.peerId, member);
     if (role === 'host') this.#hostId = member.peerId;
+    this.#revision++;
     return { ok: true, member, token };
   }
 
@@ -129,6 +139,7 @@ export class Room {
 
   remove(peerId: string): MemberRecord | undefined {
     const member = this.#members.get(peerId);
+    if (member) this.#revision++;
     this.#members.delete(peerId);
     return member;
   }
@@ -159,6 +170,7 @@ export class Room {
     };
     this.#chat.push(message);
     if (this.#chat.length > LIMITS.chatHistory) this.#chat.shift();
+    this.#revision++;
     return { ok: true, message };
   }
 

@@ -43,7 +43,10 @@ export async function startServer(
   // Rooms survive a restart: saved every second while they change, and on the way out.
   const store = new RoomStore(config.dataDir, log, () => clock.now());
   hub.restore(store.load());
-  const saveTimer = setInterval(() => store.save(hub.snapshot()), SAVE_EVERY_MS);
+  // One save at a time: a tick that finds one still running leaves the changes to the next.
+  const saveTimer = setInterval(() => {
+    if (!store.saving) void store.save(() => hub.rooms());
+  }, SAVE_EVERY_MS);
   saveTimer.unref();
   const signaling = new SignalingServer(
     hub,
@@ -139,8 +142,9 @@ export async function startServer(
     close() {
       closing ??= (async () => {
         clearInterval(saveTimer);
-        store.save(hub.snapshot());
+        // Every client is told to go first, so what they did until then is in the last save.
         signaling.close();
+        await store.flush(() => hub.rooms());
         await Promise.all(
           servers.map(
             (s) =>

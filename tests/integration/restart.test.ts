@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server/app.js';
@@ -107,8 +107,13 @@ describe('a server restart', () => {
     const { host, joined } = await hostRoom(first.httpUrl as string, 'Hana');
     clients.push(host);
     await first.close();
-    const file = path.join(first.config.dataDir, 'rooms.json');
+    const folder = path.join(first.config.dataDir, 'rooms');
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    const rooms = readdirSync(folder).filter((n) => n !== 'alive.json');
+    expect(rooms).toHaveLength(1);
+    const file = path.join(folder, rooms[0] as string);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(rooms[0]).not.toContain(joined.room.code);
     const text = readFileSync(file, 'utf8');
     expect(text).toContain(joined.room.code);
     expect(text).not.toContain(joined.self.token);
