@@ -309,12 +309,18 @@ describe('JamClient: the jam ending', () => {
     expect(path).toBe('/');
   });
 
-  it('only the host can kick, and the kick names the peer', async () => {
+  it('the host kicks by peer id, and the member leaves the list', async () => {
     await inJamAs(HOST, [HOST, ANA, BEN]);
     jam.kick(BEN.peerId);
     expect(net.last.lastOf('kick').peerId).toBe(BEN.peerId);
     net.last.deliver({ type: 'member-left', peerId: BEN.peerId, reason: 'kicked' });
     expect(jam.state.room?.members.map((m) => m.name)).toEqual(['Hana', 'Ana']);
+  });
+
+  it('only the host can kick: a listener asking to sends nothing', async () => {
+    await inJamAs(ANA, [HOST, ANA, BEN]);
+    jam.kick(BEN.peerId);
+    expect(net.last.sentOf('kick')).toHaveLength(0);
   });
 });
 

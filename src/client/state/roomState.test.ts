@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../protocol/index.js';
-import { ANA, BEN, CODE, chatLine, HOST, joined, member } from '../testing/fakes.js';
+import { ANA, BEN, CODE, CREATED_AT, chatLine, HOST, joined, member } from '../testing/fakes.js';
 import {
   CHAT_KEEP,
   hostOf,
@@ -25,7 +25,7 @@ describe('reduceRoom', () => {
       }),
     );
     expect(state).toEqual({
-      room: { code: CODE, hostId: HOST.peerId, createdAt: expect.any(Number), maxMembers: 16 },
+      room: { code: CODE, hostId: HOST.peerId, createdAt: CREATED_AT, maxMembers: 16 },
       self: { peerId: ANA.peerId, role: 'listener', token: `token-${ANA.peerId}` },
       members: [HOST, ANA],
       chat: [chatLine(1, HOST, 'hi').message],
