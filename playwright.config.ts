@@ -24,6 +24,9 @@ const serverEnv = (p: number) => ({
   DATA_DIR: mkdtempSync(path.join(tmpdir(), 'jamsesh-e2e-')),
   HOST_GRACE_MS: '8000',
   LOG_LEVEL: 'warn',
+  // Every browser here comes from 127.0.0.1: one address for the whole run's rooms.
+  MAX_ROOMS_PER_ADDRESS: '1000',
+  CREATE_BURST: '1000',
 });
 
 /**

@@ -30,6 +30,9 @@ export async function startServer(root: string, extraEnv: Record<string, string>
       LOG_LEVEL: 'warn',
       // The late joiner and the host's reload (for ?latency=) must not be slowed down or lose places.
       HOST_GRACE_MS: '30000',
+      // Every browser here comes from 127.0.0.1: one address for the whole run's rooms.
+      MAX_ROOMS_PER_ADDRESS: '1000',
+      CREATE_BURST: '1000',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

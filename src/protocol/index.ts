@@ -1,3 +1,4 @@
+export * from './closeCodes.js';
 export * from './codec.js';
 export * from './errors.js';
 export * from './limits.js';

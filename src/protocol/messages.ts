@@ -134,6 +134,7 @@ export type LeaveReason = z.infer<typeof LeaveReason>;
  * host-closed: the host ended the jam. host-left: the host left for good. host-timeout: the host's
  * connection dropped and it did not come back within the grace period. kicked: the host removed you.
  * replaced: you resumed your place from another tab or connection. server-shutdown: the server stops.
+ * idle: nobody but the host was there and nothing happened for ROOM_IDLE_MS (6 h by default).
  */
 export const CloseReason = z.enum([
   'host-closed',
@@ -142,6 +143,7 @@ export const CloseReason = z.enum([
   'kicked',
   'replaced',
   'server-shutdown',
+  'idle',
 ]);
 export type CloseReason = z.infer<typeof CloseReason>;
 

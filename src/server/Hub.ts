@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import {
   type ClientMessage,
   type ClientMessageOf,
@@ -51,6 +51,15 @@ export interface HubOptions extends IceConfig {
   listenerGraceMs: number;
   joinBurst: number;
   joinLeakMs: number;
+  /** Rooms one address hosts at once (default: no limit). */
+  maxRoomsPerAddress?: number;
+  /** Rooms an address may create in a row, then one per createLeakMs (default: no limit). */
+  createBurst?: number;
+  createLeakMs?: number;
+  /** PUBLIC_URL: an https one is sent in `welcome`, for pages opened over plain http. */
+  publicUrl?: string | undefined;
+  /** A room with no listener and no activity for this long ends at the next endIdleRooms() (default: never). */
+  roomIdleMs?: number;
 }
 
 type Handler<T extends ClientMessage['type']> = (session: Session, message: ClientMessageOf<T>) => void;
@@ -69,6 +78,15 @@ export class Hub {
   /** peerId -> grace timer of a member whose connection dropped. */
   readonly #graceTimers = new Map<string, unknown>();
   readonly #attempts: AttemptLimiter;
+  /** Rooms created per address, as a leaky score (the same arithmetic as wrong codes). */
+  readonly #creates: AttemptLimiter;
+  /** The address that created each room, and how many rooms each address hosts now. */
+  readonly #creators = new Map<Room, string>();
+  readonly #hostedBy = new Map<string, number>();
+  /** When anything last happened in each room (a join, a resume, a chat line, a signal). */
+  readonly #activeAt = new Map<Room, number>();
+  /** Room codes never reach the log: a per-process salt makes the logged id useless for joining. */
+  readonly #logSalt = randomBytes(16);
   readonly #handlers: Handlers;
   /** Fresh TURN credentials for every member before its last ones expire. */
   readonly #turnRefresh: TurnRefresh;
@@ -81,6 +99,11 @@ export class Hub {
     this.#attempts = new AttemptLimiter({
       burst: options.joinBurst,
       leakMs: options.joinLeakMs,
+      maxKeys: 100_000,
+    });
+    this.#creates = new AttemptLimiter({
+      burst: options.createBurst ?? Number.POSITIVE_INFINITY,
+      leakMs: options.createLeakMs ?? 1,
       maxKeys: 100_000,
     });
     this.#turnRefresh = new TurnRefresh(options, clock, (peerId, iceServers) => {
@@ -106,7 +129,13 @@ export class Hub {
   }
 
   connect(session: Session): void {
-    session.send({ type: 'welcome', protocol: PROTOCOL_VERSION, serverTime: this.clock.now() });
+    const secureUrl = this.options.publicUrl?.startsWith('https://') ? this.options.publicUrl : undefined;
+    session.send({
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      serverTime: this.clock.now(),
+      ...(secureUrl ? { secureUrl } : {}),
+    });
   }
 
   handle(session: Session, message: ClientMessage): void {
@@ -127,7 +156,7 @@ export class Hub {
     member.presence = 'reconnecting';
     this.#broadcast(room, { type: 'member-updated', member: Room.view(member) });
     this.#holdPlace(room, member);
-    this.log.debug('member dropped', { room: room.code, peerId });
+    this.log.debug('member dropped', { room: this.#logId(room), peerId });
   }
 
   /** The open rooms, for RoomStore: it saves those whose revision moved (token hashes only, no secret). */
@@ -145,9 +174,21 @@ export class Hub {
       if (this.#rooms.has(s.code) || this.#rooms.size >= this.options.maxRooms) continue;
       const room = Room.restore(s, now);
       this.#rooms.set(room.code, room);
+      this.#activeAt.set(room, now);
       for (const member of room.members()) this.#holdPlace(room, member);
     }
     if (rooms.length > 0) this.log.info('rooms restored', { rooms: this.#rooms.size });
+  }
+
+  /** Ends the rooms that have had no listener and no activity for roomIdleMs; the server calls it now and then. */
+  endIdleRooms(): void {
+    const idleMs = this.options.roomIdleMs;
+    if (idleMs === undefined) return;
+    const now = this.clock.now();
+    for (const room of [...this.#rooms.values()]) {
+      if (room.members().some((m) => m.role === 'listener')) continue;
+      if (now - (this.#activeAt.get(room) ?? now) >= idleMs) this.#closeRoom(room, 'idle');
+    }
   }
 
   /** Ends every room (server shutting down). */
@@ -163,12 +204,23 @@ export class Hub {
     if (this.#rooms.size >= this.options.maxRooms) {
       return this.#error(session, 'server-full', 'room limit reached', m.requestId);
     }
-    const room = new Room(this.#newCode(), this.clock.now(), this.options.maxMembers);
-    const added = room.add(m.name, 'host', this.clock.now());
+    const now = this.clock.now();
+    const hosted = this.#hostedBy.get(session.address) ?? 0;
+    if (hosted >= (this.options.maxRoomsPerAddress ?? Number.POSITIVE_INFINITY)) {
+      return this.#error(session, 'rate-limited', 'your address hosts as many jams as it may', m.requestId);
+    }
+    const wait = this.#creates.retryAfterMs(session.address, now);
+    if (wait > 0) return this.#error(session, 'rate-limited', 'too many new jams', m.requestId, wait);
+    const room = new Room(this.#newCode(), now, this.options.maxMembers);
+    const added = room.add(m.name, 'host', now);
     if (!added.ok) return this.#error(session, added.code, 'cannot create room', m.requestId);
+    this.#creates.fail(session.address, now);
     this.#rooms.set(room.code, room);
+    this.#creators.set(room, session.address);
+    this.#hostedBy.set(session.address, hosted + 1);
+    this.#activeAt.set(room, now);
     this.#bind(session, room, added.member);
-    this.log.info('room created', { room: room.code, rooms: this.#rooms.size });
+    this.log.info('room created', { room: this.#logId(room), rooms: this.#rooms.size });
     this.#sendJoined(session, room, added.member, added.token, m.requestId, false);
   }
 
@@ -179,6 +231,7 @@ export class Hub {
     const added = room.add(m.name, 'listener', this.clock.now());
     if (!added.ok) return this.#error(session, added.code, `cannot join ${room.code}`, m.requestId);
     this.#bind(session, room, added.member);
+    this.#activeAt.set(room, this.clock.now());
     this.#broadcast(room, { type: 'member-joined', member: Room.view(added.member) }, added.member.peerId);
     this.#sendJoined(session, room, added.member, added.token, m.requestId, false);
   }
@@ -211,6 +264,7 @@ export class Hub {
       this.#graceTimers.delete(member.peerId);
     }
     this.#bind(session, room, member);
+    this.#activeAt.set(room, this.clock.now());
     if (member.presence !== 'online') {
       member.presence = 'online';
       this.#broadcast(room, { type: 'member-updated', member: Room.view(member) }, member.peerId);
@@ -258,6 +312,7 @@ export class Hub {
       const why = result.code === 'rate-limited' ? 'chat is rate-limited' : 'empty or too long';
       return this.#error(session, result.code, why, m.requestId, result.retryAfterMs);
     }
+    this.#activeAt.set(ctx.room, this.clock.now());
     this.#broadcast(ctx.room, { type: 'chat', message: result.message });
   }
 
@@ -275,6 +330,7 @@ export class Hub {
     ) {
       return this.#error(session, 'peer-not-found', 'signal target is not reachable from here');
     }
+    this.#activeAt.set(ctx.room, this.clock.now());
     targetSession.send({ type: 'signal', from: ctx.member.peerId, payload: m.payload });
   }
 
@@ -388,7 +444,20 @@ export class Hub {
       this.#forget(member.peerId);
     }
     this.#rooms.delete(room.code);
-    this.log.info('room closed', { room: room.code, reason, rooms: this.#rooms.size });
+    this.#activeAt.delete(room);
+    const creator = this.#creators.get(room);
+    if (creator !== undefined) {
+      this.#creators.delete(room);
+      const left = (this.#hostedBy.get(creator) ?? 1) - 1;
+      if (left > 0) this.#hostedBy.set(creator, left);
+      else this.#hostedBy.delete(creator);
+    }
+    this.log.info('room closed', { room: this.#logId(room), reason, rooms: this.#rooms.size });
+  }
+
+  /** A short id for a room in the log, from which its code cannot be found. */
+  #logId(room: Room): string {
+    return createHash('sha256').update(this.#logSalt).update(room.code).digest('base64url').slice(0, 8);
   }
 
   #forget(peerId: string): void {

@@ -23,7 +23,7 @@ describe('loadConfig', () => {
         tlsKey: undefined,
         staticDir: path.resolve('/srv/jamsesh/dist/client'),
         allowedOrigins: [],
-        trustProxy: false,
+        trustProxy: { kind: 'off' },
         stunUrls: [],
         turnUrls: [],
         turnSecret: undefined,
@@ -31,6 +31,14 @@ describe('loadConfig', () => {
         maxRooms: 1000,
         maxMembers: 16,
         maxConnections: 5000,
+        maxConnectionsPerAddress: 50,
+        maxRoomsPerAddress: 20,
+        createBurst: 30,
+        createLeakMs: 10_000,
+        idleSocketMs: 60_000,
+        roomIdleMs: 6 * 3600_000,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
         hostGraceMs: 60_000,
         listenerGraceMs: 30_000,
         joinBurst: 10,
@@ -120,14 +128,43 @@ describe('loadConfig', () => {
     });
 
     it.each([
-      ['1', true],
-      ['true', true],
-      ['yes', true],
-      ['0', false],
-      ['no', false],
-      ['', false],
-    ])('reads TRUST_PROXY=%j as %s', (value, expected) => {
-      expect(load({ TRUST_PROXY: value }).trustProxy).toBe(expected);
+      ['1', { kind: 'hops', hops: 1 }],
+      ['true', { kind: 'hops', hops: 1 }],
+      ['yes', { kind: 'hops', hops: 1 }],
+      ['2', { kind: 'hops', hops: 2 }],
+      ['0', { kind: 'off' }],
+      ['no', { kind: 'off' }],
+      ['', { kind: 'off' }],
+    ])('reads TRUST_PROXY=%j as %j', (value, expected) => {
+      expect(load({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+    });
+
+    it('reads TRUST_PROXY as a list of proxy addresses and ranges', () => {
+      const trust = load({ TRUST_PROXY: '127.0.0.1,10.0.0.0/8' }).trustProxy;
+      expect(trust.kind === 'trusted' && trust.ranges.map((r) => r.bits)).toEqual([32, 8]);
+    });
+
+    it('reads the per-address quotas and timeouts', () => {
+      const config = load({
+        MAX_CONNECTIONS_PER_ADDRESS: '7',
+        MAX_ROOMS_PER_ADDRESS: '2',
+        CREATE_BURST: '3',
+        CREATE_LEAK_MS: '1000',
+        IDLE_SOCKET_MS: '5000',
+        ROOM_IDLE_MS: '60000',
+        HEADERS_TIMEOUT_MS: '2000',
+        REQUEST_TIMEOUT_MS: '4000',
+      });
+      expect(config).toMatchObject({
+        maxConnectionsPerAddress: 7,
+        maxRoomsPerAddress: 2,
+        createBurst: 3,
+        createLeakMs: 1000,
+        idleSocketMs: 5000,
+        roomIdleMs: 60_000,
+        headersTimeoutMs: 2000,
+        requestTimeoutMs: 4000,
+      });
     });
 
     it('resolves a relative DATA_DIR against the working directory', () => {
@@ -136,6 +173,23 @@ describe('loadConfig', () => {
   });
 
   describe('bad values', () => {
+    it('refuses a TRUST_PROXY that is neither a hop count nor addresses', () => {
+      expect(() => load({ TRUST_PROXY: 'maybe' })).toThrow(/TRUST_PROXY: not a hop count.*maybe/);
+    });
+
+    it('refuses a headers timeout longer than the request timeout', () => {
+      expect(() => load({ HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '4000' })).toThrow(
+        /HEADERS_TIMEOUT_MS must not be above REQUEST_TIMEOUT_MS/,
+      );
+    });
+
+    it.each(['MAX_CONNECTIONS_PER_ADDRESS', 'MAX_ROOMS_PER_ADDRESS', 'CREATE_BURST'])(
+      'refuses %s=0',
+      (name) => {
+        expect(() => load({ [name]: '0' })).toThrow(new RegExp(`${name}: not an integer >= 1`));
+      },
+    );
+
     it.each(['abc', '-1', '65536', '80.5', 'on'])(
       'refuses HTTP_PORT=%j, naming the variable and the value',
       (value) => {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseTrustProxy, type TrustProxy } from './clientAddress.js';
 import type { LogLevel } from './logger.js';
 
 /**
@@ -22,11 +23,14 @@ export interface Config {
   staticDir: string;
   /** Extra origins allowed to open the WebSocket (`ALLOWED_ORIGINS`, comma separated). */
   allowedOrigins: string[];
-  /** Take the client address from X-Forwarded-For (`TRUST_PROXY=1`) when behind a reverse proxy. */
-  trustProxy: boolean;
+  /**
+   * `TRUST_PROXY`: whose X-Forwarded-For entries to believe (off by default): a hop count (`1`, `true`)
+   * takes the Nth entry from the right; a comma list of proxy IPs/CIDRs skips those from the right.
+   */
+  trustProxy: TrustProxy;
   /** `STUN_URLS`, comma separated; default none (a LAN needs none, and this machine has no internet). */
   stunUrls: string[];
-  /** `TURN_URLS`, comma separated, e.g. turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349. */
+  /** `TURN_URLS`, comma separated, e.g. turn:turn.example.com:3478?transport=udp,turns:turn.example.com:443?transport=tcp. */
   turnUrls: string[];
   /** `TURN_SECRET`: coturn's static-auth-secret. */
   turnSecret: string | undefined;
@@ -38,6 +42,20 @@ export interface Config {
   maxMembers: number;
   /** `MAX_CONNECTIONS`, default 5000. */
   maxConnections: number;
+  /** `MAX_CONNECTIONS_PER_ADDRESS`: open WebSockets per client address (IPv6: per /64), default 50. */
+  maxConnectionsPerAddress: number;
+  /** `MAX_ROOMS_PER_ADDRESS`: rooms one address hosts at once, default 20. */
+  maxRoomsPerAddress: number;
+  /** `CREATE_BURST` rooms an address may create in a row (default 30), then one per `CREATE_LEAK_MS` (10000). */
+  createBurst: number;
+  createLeakMs: number;
+  /** `IDLE_SOCKET_MS`: a WebSocket in no room for this long is closed, default 60000. */
+  idleSocketMs: number;
+  /** `ROOM_IDLE_MS`: a room with no listener and no activity for this long ends, default 6 h. */
+  roomIdleMs: number;
+  /** `HEADERS_TIMEOUT_MS` to send a request's headers (default 10000), `REQUEST_TIMEOUT_MS` the whole request (30000). */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   /** `HOST_GRACE_MS`: how long a dropped host may reclaim its room, default 60000. */
   hostGraceMs: number;
   /** `LISTENER_GRACE_MS`: how long a dropped listener keeps its place, default 30000. */
@@ -90,11 +108,6 @@ const int = (fallback: number, min = 0) =>
       return n;
     });
 
-const flag = z
-  .string()
-  .optional()
-  .transform((s) => s === '1' || s === 'true' || s === 'yes');
-
 export function loadConfig(env: NodeJS.ProcessEnv, serverDir: string): Config {
   const schema = z.object({
     HOST: z.string().default('0.0.0.0'),
@@ -105,7 +118,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, serverDir: string): Config {
     TLS_KEY: z.string().optional(),
     STATIC_DIR: z.string().optional(),
     ALLOWED_ORIGINS: list,
-    TRUST_PROXY: flag,
+    TRUST_PROXY: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        try {
+          return parseTrustProxy(s);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
     STUN_URLS: list,
     TURN_URLS: list,
     TURN_SECRET: z.string().optional(),
@@ -114,6 +137,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, serverDir: string): Config {
     MAX_ROOMS: int(1000, 1),
     MAX_MEMBERS: int(16, 2),
     MAX_CONNECTIONS: int(5000, 1),
+    MAX_CONNECTIONS_PER_ADDRESS: int(50, 1),
+    MAX_ROOMS_PER_ADDRESS: int(20, 1),
+    CREATE_BURST: int(30, 1),
+    CREATE_LEAK_MS: int(10_000, 1),
+    IDLE_SOCKET_MS: int(60_000, 100),
+    ROOM_IDLE_MS: int(6 * 3600_000, 1000),
+    HEADERS_TIMEOUT_MS: int(10_000, 100),
+    REQUEST_TIMEOUT_MS: int(30_000, 100),
     HOST_GRACE_MS: int(60_000),
     LISTENER_GRACE_MS: int(30_000),
     JOIN_BURST: int(10, 1),
@@ -129,6 +160,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, serverDir: string): Config {
   const e = parsed.data;
   if ((e.TLS_CERT === undefined) !== (e.TLS_KEY === undefined)) {
     throw new Error('Invalid configuration:\n  TLS_CERT and TLS_KEY must be given together');
+  }
+  if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
+    throw new Error('Invalid configuration:\n  HEADERS_TIMEOUT_MS must not be above REQUEST_TIMEOUT_MS');
   }
   if (e.TURN_URLS.length > 0 && !e.TURN_SECRET) {
     throw new Error('Invalid configuration:\n  TURN_URLS needs TURN_SECRET (coturn static-auth-secret)');
@@ -152,6 +186,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, serverDir: string): Config {
     maxRooms: e.MAX_ROOMS,
     maxMembers: e.MAX_MEMBERS,
     maxConnections: e.MAX_CONNECTIONS,
+    maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
+    maxRoomsPerAddress: e.MAX_ROOMS_PER_ADDRESS,
+    createBurst: e.CREATE_BURST,
+    createLeakMs: e.CREATE_LEAK_MS,
+    idleSocketMs: e.IDLE_SOCKET_MS,
+    roomIdleMs: e.ROOM_IDLE_MS,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     hostGraceMs: e.HOST_GRACE_MS,
     listenerGraceMs: e.LISTENER_GRACE_MS,
     joinBurst: e.JOIN_BURST,

@@ -62,6 +62,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+// Last resort, not a safety net: every socket and stream handles its own errors, so anything that
+// gets here is a bug. Say what it was and exit, so a supervisor restarts a process in a known state.
+const fatal = (what: string) => (err: unknown) => {
+  process.stderr.write(`JamSesh stopped on ${what}: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+};
+process.on('uncaughtException', fatal('an uncaught exception'));
+process.on('unhandledRejection', fatal('an unhandled rejection'));
+
 main().catch((err: unknown) => {
   process.stderr.write(`JamSesh could not start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

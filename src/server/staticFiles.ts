@@ -1,7 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { open, realpath } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { requestPath } from './requestPath.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -20,7 +21,8 @@ const TYPES: Record<string, string> = {
 /**
  * Headers on every response. COOP/COEP make the page cross-origin isolated, which the audio engine
  * needs for SharedArrayBuffer between the decoder and the AudioWorklet. The CSP allows only our own
- * scripts, so a chat line can never become code even if a rendering bug slipped through.
+ * scripts, so a chat line can never become code even if a rendering bug slipped through;
+ * `connect-src 'self'` covers our own ws:/wss: too (CSP3), and no other socket.
  */
 export const SECURITY_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -29,7 +31,7 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Content-Security-Policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; media-src 'self' blob: mediastream:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; media-src 'self' blob: mediastream:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 };
 
 /**
@@ -39,10 +41,11 @@ export const SECURITY_HEADERS: Record<string, string> = {
 export function createStaticHandler(root: string) {
   const resolvedRoot = path.resolve(root);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://x');
     let pathname: string;
     try {
-      pathname = decodeURIComponent(url.pathname);
+      const raw = requestPath(req.url);
+      if (raw === null) throw new Error('not a URL');
+      pathname = decodeURIComponent(raw);
     } catch {
       res.writeHead(400).end('Bad Request');
       return;
@@ -55,11 +58,15 @@ export function createStaticHandler(root: string) {
       res.writeHead(404).end('Not Found');
       return;
     }
+    let handle: Awaited<ReturnType<typeof open>> | undefined;
     try {
       // A link inside the root may lead anywhere: serve only files that really lie inside it.
       const [real, realRoot] = await Promise.all([realpath(file), realpath(resolvedRoot)]);
       if (!real.startsWith(realRoot + path.sep)) throw new Error('outside the root');
-      const info = await stat(file);
+      // Opened once and read through that handle: a file removed or replaced after this still
+      // gives the bytes (and the size) it had, never a reply cut short.
+      handle = await open(real, 'r');
+      const info = await handle.stat();
       if (!info.isFile()) throw new Error('not a file');
       const immutable = pathname.startsWith('/assets/');
       res.writeHead(200, {
@@ -67,18 +74,22 @@ export function createStaticHandler(root: string) {
         'Content-Length': info.size,
         'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
       });
-      if (req.method === 'HEAD') {
-        res.end();
-        return;
-      }
-      createReadStream(file).pipe(res);
     } catch {
+      await handle?.close().catch(() => {});
       if (!wantsFile) {
         res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('The app is not built yet: run `npm run build` (npm start does it for you).\n');
         return;
       }
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not Found');
+      return;
     }
+    if (req.method === 'HEAD') {
+      await handle.close().catch(() => {});
+      res.end();
+      return;
+    }
+    // The stream closes the handle; a client gone mid-reply ends the pipeline, not the process.
+    await pipeline(handle.createReadStream(), res).catch(() => res.destroy());
   };
 }

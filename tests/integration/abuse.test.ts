@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/protocol/index.js';
 import type { RunningServer } from '../../src/server/app.js';
 import { hostRoom, joinRoom, TestClient } from '../support/client.js';
+import { fuzzFrames } from '../support/fuzz.js';
 import { startTestServer } from '../support/server.js';
 
 let server: RunningServer;
@@ -156,66 +157,6 @@ describe('room codes cannot be brute-forced', () => {
 });
 
 describe('fuzzing', () => {
-  /** Random frames: garbage bytes, truncated and mutated valid messages, wrong types in every field. */
-  function* frames(count: number): Generator<string> {
-    const valid = [
-      { type: 'create-room', name: 'Fuzz' },
-      { type: 'join-room', code: 'ABCDEF', name: 'Fuzz' },
-      { type: 'resume', code: 'ABCDEF', peerId: 'p1', token: 't' },
-      { type: 'chat', text: 'hello' },
-      { type: 'signal', to: 'p1', payload: { kind: 'candidate', candidate: null } },
-      { type: 'kick', peerId: 'p1' },
-      { type: 'close-room' },
-      { type: 'leave-room' },
-      { type: 'ping', t: 1 },
-    ];
-    const junk = [
-      null,
-      true,
-      -1,
-      1e308,
-      '',
-      'x'.repeat(300),
-      [],
-      {},
-      { __proto__: { polluted: true } },
-      '\u0000',
-      'constructor',
-    ];
-    let seed = 12345;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
-    for (let i = 0; i < count; i++) {
-      const base = JSON.parse(JSON.stringify(valid[rand(valid.length)])) as Record<string, unknown>;
-      switch (rand(6)) {
-        case 0:
-          yield randomBytes(1 + rand(200)).toString(rand(2) ? 'latin1' : 'base64');
-          break;
-        case 1: {
-          const s = JSON.stringify(base);
-          yield s.slice(0, rand(s.length));
-          break;
-        }
-        case 2: {
-          const keys = [...Object.keys(base), 'type', 'requestId', '__proto__', 'constructor'];
-          base[keys[rand(keys.length)] as string] = junk[rand(junk.length)];
-          yield JSON.stringify(base);
-          break;
-        }
-        case 3:
-          yield JSON.stringify({ ...base, type: base.type + String.fromCharCode(33 + rand(90)) });
-          break;
-        case 4:
-          yield `{"type":"__proto__","constructor":{"prototype":{"x":1}},"t":${rand(1000)}}`;
-          break;
-        default:
-          yield JSON.stringify(base);
-      }
-    }
-  }
-
   it('survives thousands of random frames, after which a normal join still works', async () => {
     const { host, code } = await hostRoom(url);
     clients.push(host);
@@ -223,7 +164,7 @@ describe('fuzzing', () => {
     // Several connections so the per-connection flood limit does not swallow the frames.
     for (let batch = 0; batch < 20; batch++) {
       const fuzzer = await connect({ 'X-Forwarded-For': `192.0.2.${batch}` });
-      for (const frame of frames(200)) {
+      for (const frame of fuzzFrames(200, 12345 + batch)) {
         fuzzer.sendRaw(frame);
         sent++;
         if (sent % 50 === 0) await new Promise((r) => setTimeout(r, 5));

@@ -22,6 +22,9 @@ export async function startTestServer(
       DATA_DIR: path.join(dir, 'data'),
       STATIC_DIR: staticDir,
       LOG_LEVEL: 'silent',
+      // Every test client comes from 127.0.0.1: the per-address room quotas are fairUse.test.ts's to test.
+      MAX_ROOMS_PER_ADDRESS: '1000',
+      CREATE_BURST: '1000',
       ...env,
     },
     dir,

@@ -20,6 +20,16 @@ export class ServerProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The running process's id (for /proc/<pid>/status), undefined when it is not running. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Its exit code once it has exited by itself, else null. */
+  get exitCode(): number | null {
+    return this.#child?.exitCode ?? null;
+  }
+
   /** Starts it and resolves once it answers /healthz. */
   async start(): Promise<void> {
     const child = spawn(process.execPath, ['dist/node/server/main.js'], {

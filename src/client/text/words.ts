@@ -24,6 +24,8 @@ export function describeEnd(reason: EndReason, wasHost: boolean): string {
       return 'You opened this jam in another tab.';
     case 'server-shutdown':
       return 'The server is shutting down, so the jam has ended.';
+    case 'idle':
+      return 'Nobody joined and nothing happened for hours, so the jam has ended.';
     case 'gone':
       return 'This jam has ended. It may have closed while you were away.';
     case 'expired':
