@@ -69,6 +69,8 @@ export default defineConfig({
       retries: 1,
       use: { baseURL: `http://127.0.0.1:${netPort}` },
     },
+    // Its own coturn and a server with TURN_TTL of a few seconds, started by the spec.
+    { name: 'turn-refresh', testMatch: 'turn-refresh.spec.ts', retries: 1 },
   ],
   webServer: [
     {

@@ -143,4 +143,12 @@ describe('the server process', () => {
   it('refuses to start with a readable message when the configuration is wrong', async () => {
     await expect(startProcess({ HTTP_PORT: 'eighty' })).rejects.toThrow(/HTTP_PORT: not a port: eighty/);
   });
+
+  it("refuses to start with the sample coturn.conf's placeholder as TURN_SECRET, saying how to make one", async () => {
+    const start = startProcess({
+      TURN_URLS: 'turn:127.0.0.1:3478?transport=udp',
+      TURN_SECRET: 'CHANGE-ME-to-the-same-value-as-TURN_SECRET',
+    });
+    await expect(start).rejects.toThrow(/TURN_SECRET: is the placeholder[^\n]*openssl rand -base64 32/);
+  });
 });
