@@ -21,6 +21,8 @@ const serverEnv = (p: number) => ({
   HOST: '127.0.0.1',
   HTTP_PORT: String(p),
   HTTPS_PORT: 'off',
+  // The build with the test hooks (npm run build:client-test); dist/client has none.
+  STATIC_DIR: 'dist/client-test',
   DATA_DIR: mkdtempSync(path.join(tmpdir(), 'jamsesh-e2e-')),
   HOST_GRACE_MS: '8000',
   LOG_LEVEL: 'warn',

@@ -1,11 +1,16 @@
 import { defineConfig } from 'vite';
 
-// The browser app lives in src/client and imports the shared protocol from src/protocol.
-export default defineConfig({
+/**
+ * The browser app lives in src/client and imports the shared protocol from src/protocol.
+ * `vite build` is the app people run (dist/client). `vite build --mode test` adds the test hooks
+ * (`window.__jamsesh`, the click probe, the simulated speaker delay) for the E2E tests and the
+ * benchmark, into dist/client-test; the code that loads them is dropped from the default build.
+ */
+export default defineConfig(({ mode }) => ({
   root: 'src/client',
   publicDir: 'public',
   build: {
-    outDir: '../../dist/client',
+    outDir: mode === 'test' ? '../../dist/client-test' : '../../dist/client',
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: true,
@@ -15,4 +20,4 @@ export default defineConfig({
     // `npm run dev`: Vite serves the app, the Node server (npm run dev:server) the WebSocket.
     proxy: { '/ws': { target: 'ws://127.0.0.1:8080', ws: true } },
   },
-});
+}));

@@ -15,7 +15,8 @@ const START_TIMEOUT_MS = 20_000;
 
 /**
  * Starts `node dist/node/server/main.js` with HTTPS off on 127.0.0.1, port 0 (the server picks a
- * free one and prints it on its `JAMSESH_LISTENING` line, which is made for this).
+ * free one and prints it on its `JAMSESH_LISTENING` line, which is made for this), serving the
+ * app's test build (dist/client-test).
  */
 export async function startServer(root: string, extraEnv: Record<string, string> = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'jamsesh-bench-'));
@@ -26,6 +27,8 @@ export async function startServer(root: string, extraEnv: Record<string, string>
       HOST: '127.0.0.1',
       HTTP_PORT: '0',
       HTTPS_PORT: 'off',
+      // The build with the test hooks the benchmark reads (npm run build:client-test).
+      STATIC_DIR: path.join(root, 'dist/client-test'),
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
       // The late joiner and the host's reload (for ?latency=) must not be slowed down or lose places.

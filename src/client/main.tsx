@@ -1,11 +1,15 @@
 import { render } from 'preact';
 import { App } from './App.js';
 import { AudioSession } from './media/AudioSession.js';
-import { installTestHooks } from './media/testHooks.js';
 import { SignalingClient, signalingUrl } from './net/SignalingClient.js';
 import { JamClient } from './state/JamClient.js';
 import { browserStore, PlaceStore } from './state/PlaceStore.js';
 import './styles.css';
+
+// The E2E tests' and benchmark's build (`vite build --mode test`) loads the test hooks before
+// anything starts, so it sees every step; in the build people run this is `null` and the hooks'
+// code is not in it at all (tests/integration/build.test.ts).
+const testHooks = import.meta.env.MODE === 'test' ? await import('./media/testHooks.js') : null;
 
 const signaling = new SignalingClient({ url: signalingUrl(location) });
 const jam = new JamClient({
@@ -30,7 +34,7 @@ const audio = new AudioSession(jam, signaling);
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') audio.wake();
 });
-installTestHooks(audio);
+testHooks?.installTestHooks(audio);
 
 const root = document.getElementById('app');
 if (root) render(<App jam={jam} audio={audio} />, root);

@@ -38,6 +38,8 @@ export class ServerProcess {
         HOST: '127.0.0.1',
         HTTP_PORT: String(this.port),
         HTTPS_PORT: 'off',
+        // The build with the test hooks (npm run build:client-test); dist/client has none.
+        STATIC_DIR: 'dist/client-test',
         DATA_DIR: this.dataDir,
         LOG_LEVEL: 'warn',
         ...this.env,

@@ -6,7 +6,6 @@ import { localNow } from './worker/clock.js';
 import captureUrl from './worklets/capture.worklet.ts?worker&url';
 import type { PlayoutIn } from './worklets/playout.worklet.js';
 import playoutUrl from './worklets/playout.worklet.ts?worker&url';
-import probeUrl from './worklets/probe.worklet.ts?worker&url';
 
 export { localNow };
 
@@ -25,8 +24,6 @@ export class Player {
   readonly outputClock = new OutputClock();
   readonly gain: GainNode;
   readonly analyser: AnalyserNode;
-  /** A speaker's own delay that the browser does not know of (tests and benchmark only; null: none). */
-  #speakerDelay: DelayNode | null = null;
   #stats: PlayoutStats | null = null;
   #worker: MediaWorker | null = null;
   #readTimer: ReturnType<typeof setInterval>;
@@ -52,12 +49,19 @@ export class Player {
   /** Creates the context and loads the worklets. Call from a user gesture where browsers require it. */
   static async create(): Promise<Player> {
     const ctx = new AudioContext({ sampleRate: MEDIA_SAMPLE_RATE, latencyHint: latencyHint() });
-    await Promise.all([ctx.audioWorklet.addModule(playoutUrl), ctx.audioWorklet.addModule(captureUrl)]);
-    const node = new AudioWorkletNode(ctx, 'jamsesh-playout', {
-      numberOfInputs: 0,
-      numberOfOutputs: 1,
-      outputChannelCount: [2],
-    });
+    let node: AudioWorkletNode;
+    try {
+      await Promise.all([ctx.audioWorklet.addModule(playoutUrl), ctx.audioWorklet.addModule(captureUrl)]);
+      node = new AudioWorkletNode(ctx, 'jamsesh-playout', {
+        numberOfInputs: 0,
+        numberOfOutputs: 1,
+        outputChannelCount: [2],
+      });
+    } catch (err) {
+      // Browsers allow only a few contexts per page: a failed start must not keep its own.
+      void ctx.close().catch(() => {});
+      throw err;
+    }
     if (ctx.state !== 'running') await ctx.resume().catch(() => {});
     return new Player(ctx, node);
   }
@@ -115,47 +119,6 @@ export class Player {
   renderLeadMs(): number {
     if (!this.outputClock.ready) return this.ctx.outputLatency * 1000 + this.ctx.baseLatency * 1000;
     return this.outputClock.localTimeOf(this.ctx.currentTime) - localNow();
-  }
-
-  /**
-   * Tests and benchmark: makes this device's sound leave `ms` later than the browser thinks, as a
-   * Bluetooth speaker or a TV's sound processing does. Nothing in the app sees it; only a
-   * microphone (acoustic calibration) can.
-   */
-  simulateSpeakerDelay(ms: number): void {
-    this.gain.disconnect(this.#speakerDelay ?? this.ctx.destination);
-    this.#speakerDelay?.disconnect();
-    this.#speakerDelay = null;
-    if (ms <= 0) {
-      this.gain.connect(this.ctx.destination);
-      return;
-    }
-    const delay = this.ctx.createDelay(Math.max(1, ms / 1000));
-    delay.delayTime.value = ms / 1000;
-    this.gain.connect(delay);
-    delay.connect(this.ctx.destination);
-    this.#speakerDelay = delay;
-  }
-
-  /** Adds a click detector after the volume (tests and benchmark). Clicks come as local times (ms). */
-  async attachProbe(onClick: (localMs: number, peak: number) => void): Promise<void> {
-    await this.attachProbeTo(this.gain, onClick);
-  }
-
-  /**
-   * Adds a click detector listening to `node` (a node of this context, e.g. the host's source before
-   * capture). A click comes as the local time (ms) at which its sample leaves this device's output,
-   * or would leave it: for a node off the way to the speaker, subtract renderLeadMs() to get when
-   * the audio thread produced it.
-   */
-  async attachProbeTo(node: AudioNode, onClick: (localMs: number, peak: number) => void): Promise<void> {
-    await this.ctx.audioWorklet.addModule(probeUrl);
-    const probe = new AudioWorkletNode(this.ctx, 'jamsesh-probe', { numberOfInputs: 1, numberOfOutputs: 0 });
-    probe.port.onmessage = (e: MessageEvent<{ type: 'click'; frame: number; peak: number }>) => {
-      if (this.outputClock.ready)
-        onClick(this.outputClock.localTimeOf(e.data.frame / this.ctx.sampleRate), e.data.peak);
-    };
-    node.connect(probe);
   }
 
   close(): void {

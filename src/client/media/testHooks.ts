@@ -1,5 +1,7 @@
 import type { AudioSession } from './AudioSession.js';
 import type { IceRoute, LinkBytes, SourceClick, TestHooks } from './testHooksApi.js';
+import { attachProbe } from './testProbe.js';
+import { simulateSpeakerDelay } from './testSpeakerDelay.js';
 import { localNow } from './worker/clock.js';
 
 /** Polls `get` every 100 ms for up to 10 s. */
@@ -12,6 +14,10 @@ async function waitFor<T>(get: () => T | null | undefined): Promise<T | null> {
   return get() ?? null;
 }
 
+/**
+ * `window.__jamsesh` (testHooksApi.ts) for the E2E tests and the benchmark. Only the test build
+ * (`vite build --mode test`, dist/client-test) loads this module (main.tsx).
+ */
 export function installTestHooks(audio: AudioSession): void {
   const clicks: number[] = [];
   const sourceClicks: SourceClick[] = [];
@@ -48,7 +54,7 @@ export function installTestHooks(audio: AudioSession): void {
       probing ??= (async () => {
         const player = await waitFor(() => audio.player);
         if (!player) return false;
-        await player.attachProbe((t) => clicks.push(t));
+        await attachProbe(player, player.gain, (t) => clicks.push(t));
         return true;
       })();
       return probing;
@@ -67,7 +73,7 @@ export function installTestHooks(audio: AudioSession): void {
     },
     async simulateSpeakerDelay(ms: number) {
       const player = await waitFor(() => audio.player);
-      player?.simulateSpeakerDelay(ms);
+      if (player) simulateSpeakerDelay(player, ms);
       return Boolean(player);
     },
     async suspendOutput() {
@@ -78,7 +84,7 @@ export function installTestHooks(audio: AudioSession): void {
         const source = await waitFor(() => audio.host?.source);
         const player = audio.player;
         if (!source || !player) return false;
-        await player.attachProbeTo(source.node, (outMs) =>
+        await attachProbe(player, source.node, (outMs) =>
           sourceClicks.push({ outMs, renderLeadMs: player.renderLeadMs() }),
         );
         return true;
