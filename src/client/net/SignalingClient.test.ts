@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ServerMessage } from '../../protocol/index.js';
+import { CLOSE_CODES, type ServerMessage } from '../../protocol/index.js';
 import { ANA, FakeNetwork, HOST, joined } from '../testing/fakes.js';
 import { RequestError } from './RequestError.js';
 import { type ConnectionStatus, SignalingClient, signalingUrl } from './SignalingClient.js';
@@ -152,6 +152,35 @@ describe('SignalingClient', () => {
     net.last.accept();
     expect(client.status).toBe('open');
     expect(opens).toEqual([false, true]);
+  });
+
+  it('does not reconnect after the server closed an idle socket, and connects again for the next request', async () => {
+    start();
+    net.last.accept();
+    net.last.drop(CLOSE_CODES.idle, 'joined no room');
+    expect(client.status).toBe('idle');
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(net.sockets).toHaveLength(1);
+    client.reconnectNow(); // the browser says it is online: still nothing needs the server
+    expect(net.sockets).toHaveLength(1);
+    const answer = client.createRoom('Hana');
+    expect(client.status).toBe('connecting');
+    expect(net.sockets).toHaveLength(2);
+    net.last.accept();
+    const sent = net.last.lastOf('create-room');
+    net.last.deliver(joined(HOST, [HOST], { requestId: sent.requestId }));
+    expect((await answer).self.role).toBe('host');
+  });
+
+  it('stops for good when the server says to open the page over https, and keeps its words', async () => {
+    start();
+    net.last.accept();
+    net.last.drop(CLOSE_CODES.useHttps, 'open https://192.168.1.20:8443 instead');
+    expect([client.status, client.refusal]).toEqual(['refused', 'open https://192.168.1.20:8443 instead']);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(net.sockets).toHaveLength(1);
+    await expect(client.joinRoom('K7Q4MZ', 'Ana')).rejects.toBeInstanceOf(RequestError);
+    expect(net.sockets).toHaveLength(1);
   });
 
   it('starts the backoff over once a connection got as far as "welcome"', async () => {

@@ -1,4 +1,5 @@
 import {
+  CLOSE_CODES,
   type ClientMessage,
   type ClientMessageOf,
   encodeMessage,
@@ -14,10 +15,12 @@ import { TypedEmitter } from './TypedEmitter.js';
 
 /**
  * `connecting`: the first connection is being opened. `open`: a socket is up. `reconnecting`: the
- * socket dropped (or never opened) and another try is scheduled or running. `closed`: `close()` was
- * called; nothing happens any more.
+ * socket dropped (or never opened) and another try is scheduled or running. `idle`: the server
+ * closed a socket that was in no room; the next request connects again. `refused`: the server will
+ * not talk to this page (it was opened over plain http; `refusal` says what to open instead); no
+ * more tries. `closed`: `close()` was called; nothing happens any more.
  */
-export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'idle' | 'refused' | 'closed';
 
 export interface SignalingEvents {
   /** The connection status changed; the payload is the new status. */
@@ -35,8 +38,8 @@ export interface SignalingEvents {
 export interface SocketHandlers {
   open(): void;
   message(frame: string): void;
-  /** The socket is gone (closed or failed to open). */
-  close(code: number): void;
+  /** The socket is gone (closed or failed to open), with the close code and reason the server gave. */
+  close(code: number, reason: string): void;
 }
 
 /** The little the client needs of a WebSocket; `browserSocket` wraps the real one, tests pass a fake. */
@@ -55,7 +58,7 @@ export const browserSocket: SocketFactory = (url, handlers) => {
     if (typeof event.data === 'string') handlers.message(event.data);
     else console.warn('signaling: binary frame dropped (not part of the protocol)');
   };
-  ws.onclose = (event) => handlers.close(event.code);
+  ws.onclose = (event) => handlers.close(event.code, event.reason);
   // An error is always followed by a close event, which is where we act.
   ws.onerror = () => {};
   return {
@@ -135,6 +138,7 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
   #pongDeadline: ReturnType<typeof setTimeout> | undefined;
   readonly #pending = new Map<string, PendingRequest>();
   #nextRequestId = 1;
+  #refusal: string | undefined;
 
   constructor(options: SignalingClientOptions) {
     super();
@@ -151,6 +155,11 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
 
   get status(): ConnectionStatus {
     return this.#status;
+  }
+
+  /** While `refused`: the server's words, e.g. "open https://192.168.1.20:8443 instead". */
+  get refusal(): string | undefined {
+    return this.#refusal;
   }
 
   /** The server's clock now, as well as we know it. */
@@ -214,7 +223,13 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     type: T,
     build: (requestId: string) => ClientMessageOf<T>,
   ): Promise<AnswerOf<T>> {
-    if (this.#status === 'closed') return Promise.reject(RequestError.closed(type));
+    if (this.#status === 'closed' || this.#status === 'refused')
+      return Promise.reject(RequestError.closed(type));
+    // The server let an idle socket go; the person needs it again now.
+    if (this.#status === 'idle') {
+      this.#setStatus('connecting');
+      this.#connect();
+    }
     const requestId = `r${this.#nextRequestId++}`;
     const frame = encodeMessage(build(requestId) as ClientMessage);
     return new Promise<AnswerOf<T>>((resolve, reject) => {
@@ -257,8 +272,13 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
       message: (frame) => {
         if (mine()) this.#receive(frame);
       },
-      close: () => {
-        if (mine()) this.#dropped();
+      close: (code, reason) => {
+        if (!mine()) return;
+        if (code === CLOSE_CODES.idle) this.#letGo('idle');
+        else if (code === CLOSE_CODES.useHttps) {
+          this.#refusal = reason || 'open this page over https instead';
+          this.#letGo('refused');
+        } else this.#dropped();
       },
     });
     this.#socket = socket;
@@ -320,7 +340,7 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     this.#socket.send(encodeMessage({ type: 'ping', t: this.#now() }));
     this.#pongDeadline ??= setTimeout(() => {
       console.warn(`signaling: no pong for ${this.#pongTimeoutMs} ms, reconnecting`);
-      this.#socket?.close(4000, 'no pong');
+      this.#socket?.close(CLOSE_CODES.noPong, 'no pong');
       this.#dropped();
     }, this.#pongTimeoutMs);
   }
@@ -340,6 +360,24 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
       this.#reconnectTimer = undefined;
       this.#connect();
     }, delay);
+  }
+
+  /** The server closed on purpose: no reconnect loop. `idle` waits for the next request; `refused` ends. */
+  #letGo(status: 'idle' | 'refused'): void {
+    this.#stopTimers();
+    this.#socket = undefined;
+    this.#socketOpen = false;
+    for (const [id, request] of this.#pending) {
+      if (status === 'refused') this.#settle(id, request, RequestError.closed(request.type));
+      else if (request.sentAt !== undefined)
+        this.#settle(id, request, RequestError.disconnected(request.type));
+    }
+    this.#setStatus(status);
+    // A request that was waiting for a socket (none was sent on this one) gets a new one.
+    if (status === 'idle' && this.#pending.size > 0) {
+      this.#setStatus('connecting');
+      this.#connect();
+    }
   }
 
   #stopTimers(): void {

@@ -18,6 +18,8 @@ import { joinLink, joinPath, parseRoute } from './route.js';
 /** Everything the UI draws from. Replaced (never mutated) on every change. */
 export interface AppState {
   connection: ConnectionStatus;
+  /** The server's words when it refused this page (`connection` is `refused`), else null. */
+  refusal: string | null;
   /** Some socket has opened since the page loaded: a drop now is "connection lost", not "can't reach". */
   connectedOnce: boolean;
   /** The jam we are in, or were in when `ended` is set. */
@@ -99,6 +101,7 @@ export class JamClient extends TypedEmitter<JamClientEvents> {
     this.#wantRoom = this.#place !== null;
     this.#state = {
       connection: this.#signaling.status,
+      refusal: this.#signaling.refusal ?? null,
       connectedOnce: this.#signaling.status === 'open',
       room: null,
       live: false,
@@ -265,6 +268,7 @@ export class JamClient extends TypedEmitter<JamClientEvents> {
     const open = status === 'open';
     this.#update({
       connection: status,
+      refusal: this.#signaling.refusal ?? null,
       connectedOnce: this.#state.connectedOnce || open,
       // The room on screen is stale from the drop until a resume answers.
       live: open && this.#state.live,

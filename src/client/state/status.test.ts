@@ -6,6 +6,7 @@ import { CANNOT_REACH, CONNECTION_LOST, HOST_AWAY, statusText } from './status.j
 
 const base: AppState = {
   connection: 'open',
+  refusal: null,
   connectedOnce: true,
   room: null,
   live: false,
@@ -22,6 +23,21 @@ const listenerRoom = (hostPresence: 'online' | 'reconnecting') =>
   reduceRoom(null, joined(ANA, [{ ...HOST, presence: hostPresence }, ANA])) as RoomState;
 
 describe('statusText', () => {
+  it('says what to open instead when the server refused this page', () => {
+    const refused = {
+      ...base,
+      connection: 'refused' as const,
+      refusal: 'open https://192.168.1.20:8443 instead',
+    };
+    expect(statusText(refused)).toBe(
+      'The server will not connect this page: open https://192.168.1.20:8443 instead.',
+    );
+  });
+
+  it('says nothing while an idle connection waits for the next request', () => {
+    expect(statusText({ ...base, connection: 'idle' })).toBeNull();
+  });
+
   it('says nothing when all is well', () => {
     expect(statusText(base)).toBeNull();
     expect(statusText({ ...base, room: listenerRoom('online'), live: true })).toBeNull();

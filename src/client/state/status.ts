@@ -10,6 +10,8 @@ export const HOST_AWAY = "The host's connection dropped - waiting for them to co
  * while it is down, nothing else we show is current.
  */
 export function statusText(state: AppState): string | null {
+  if (state.connection === 'refused')
+    return `The server will not connect this page: ${state.refusal ?? 'open it over https'}.`;
   if (state.ended || state.connection === 'closed') return null;
   if (state.connection === 'reconnecting') return state.connectedOnce ? CONNECTION_LOST : CANNOT_REACH;
   const room = state.room;

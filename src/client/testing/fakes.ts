@@ -46,8 +46,8 @@ export class FakeSocket implements SocketLike {
   }
 
   /** The connection breaks (as a phone losing Wi-Fi would). */
-  drop(code = 1006): void {
-    this.handlers.close(code);
+  drop(code = 1006, reason = ''): void {
+    this.handlers.close(code, reason);
   }
 
   sentOf<T extends ClientMessageType>(type: T): ClientMessageOf<T>[] {
