@@ -16,6 +16,8 @@ const turnPort = Number(process.env.E2E_TURN_PORT);
 const turnSecret = process.env.E2E_TURN_SECRET;
 // The server that drops.spec.ts stops and starts itself (tests/support/serverProcess.ts).
 process.env.E2E_RESTART_PORT ??= String(port + 5);
+// The servers that insecure.spec.ts starts (this port and the next), reached as http://jamsesh.test:<port>.
+process.env.E2E_INSECURE_PORT ??= String(port + 6);
 
 const serverEnv = (p: number) => ({
   HOST: '127.0.0.1',
@@ -73,6 +75,17 @@ export default defineConfig({
     },
     // Its own coturn and a server with TURN_TTL of a few seconds, started by the spec.
     { name: 'turn-refresh', testMatch: 'turn-refresh.spec.ts', retries: 1 },
+    // A page that is not a secure context: plain http at a name Chromium maps to 127.0.0.1.
+    {
+      name: 'insecure',
+      testMatch: 'insecure.spec.ts',
+      use: {
+        launchOptions: {
+          executablePath: CHROMIUM_PATH,
+          args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP jamsesh.test 127.0.0.1'],
+        },
+      },
+    },
   ],
   webServer: [
     {

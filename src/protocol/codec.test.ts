@@ -282,6 +282,7 @@ describe('parseServerMessage', () => {
   const chat = { id: 1, from: 'pHost', name: 'Sam', text: 'hi', at: 1001 };
   const serverMessages: ServerMessage[] = [
     { type: 'welcome', protocol: 1, serverTime: 1000 },
+    { type: 'welcome', protocol: 1, serverTime: 1000, secureUrl: 'https://jam.example.org' },
     {
       type: 'joined',
       requestId: 'r1',

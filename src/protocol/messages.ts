@@ -149,7 +149,16 @@ export type CloseReason = z.infer<typeof CloseReason>;
 
 export const ServerMessage = z.discriminatedUnion('type', [
   /** First message on every connection. */
-  z.object({ type: z.literal('welcome'), protocol: z.number().int(), serverTime: z.number() }),
+  z.object({
+    type: z.literal('welcome'),
+    protocol: z.number().int(),
+    serverTime: z.number(),
+    /**
+     * The server's public https address (an https PUBLIC_URL), when it has one: a page opened over
+     * plain http, which the browser gives no audio, links there.
+     */
+    secureUrl: z.string().startsWith('https://').max(2048).optional(),
+  }),
   /** You are in the room: everything needed to draw it. Sent for create, join and resume. */
   z.object({
     type: z.literal('joined'),

@@ -198,6 +198,19 @@ describe('Hub', () => {
       expect(session.take()).toEqual([{ type: 'welcome', protocol: PROTOCOL_VERSION, serverTime: T0 }]);
     });
 
+    it("is told the server's https PUBLIC_URL, for a page opened over plain http, and no other", () => {
+      const secure = new World({ publicUrl: 'https://jam.example.org' });
+      const session = new FakeSession(1, '192.0.2.1');
+      secure.hub.connect(session);
+      expect(session.take()).toEqual([
+        { type: 'welcome', protocol: PROTOCOL_VERSION, serverTime: T0, secureUrl: 'https://jam.example.org' },
+      ]);
+      const plain = new World({ publicUrl: 'http://jam.example.org' });
+      const other = new FakeSession(2, '192.0.2.1');
+      plain.hub.connect(other);
+      expect(other.take()).toEqual([{ type: 'welcome', protocol: PROTOCOL_VERSION, serverTime: T0 }]);
+    });
+
     it('gets pong to ping, with its own time and the server time', () => {
       const world = new World();
       const session = world.connect();

@@ -3,6 +3,7 @@ import type { CalibrationState, NowPlaying, SourceKind, SyncMode, SyncStatus } f
 import type { SignalingClient } from '../net/SignalingClient.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
 import type { AppState, JamClient } from '../state/JamClient.js';
+import { type AudioSupport, audioSupport, detectAudioFeatures } from './audioSupport.js';
 import { type CalibrationProgress, type CalibrationRoom, CalibrationRun } from './CalibrationRun.js';
 import { FileQueue } from './FileQueue.js';
 import { HostEngine } from './HostEngine.js';
@@ -16,10 +17,16 @@ import { captureMic, captureTab, clickTrack, type Source } from './Sources.js';
 export interface AudioState {
   /**
    * off: not in a room. starting: creating the audio output. needs-gesture: the browser wants a tap
-   * before it plays sound. ready: playing (or ready to). error: audio cannot work here.
+   * before it plays sound. ready: playing (or ready to). error: the output failed to start (tried
+   * again on a click). unsupported: this device cannot play synced audio (`support` says why); the
+   * room works without it.
    */
-  phase: 'off' | 'starting' | 'needs-gesture' | 'ready' | 'error';
+  phase: 'off' | 'starting' | 'needs-gesture' | 'ready' | 'error' | 'unsupported';
   error: string | null;
+  /** Whether this device can play synced audio, decided once when the page loads. */
+  support: AudioSupport;
+  /** The server's public https address, if it told us one (`welcome`): where an insecure page should go. */
+  secureUrl: string | null;
   role: Role | null;
   /** The room delay D and the mode it came from. */
   session: { delayMs: number; mode: SyncMode } | null;
@@ -65,6 +72,8 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   #state: AudioState = {
     phase: 'off',
     error: null,
+    support: audioSupport(detectAudioFeatures(globalThis as unknown as Record<string, unknown>)),
+    secureUrl: null,
     role: null,
     session: null,
     nowPlaying: null,
@@ -82,6 +91,8 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   #iceServers: IceServer[] = [];
   #player: Player | null = null;
   #playerPromise: Promise<Player | null> | null = null;
+  /** The output failed to start: no new try until a click asks for one (retryAudio) or another room. */
+  #playerFailed = false;
   #host: HostEngine | null = null;
   #queue: FileQueue | null = null;
   #listener: ListenerEngine | null = null;
@@ -106,10 +117,12 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     this.#unsubscribe = [
       jam.on('change', (s) => this.#sync(s)),
       signaling.on('message', (m) => {
+        if (m.type === 'welcome' && m.secureUrl !== undefined) this.#set({ secureUrl: m.secureUrl });
         if (m.type !== 'signal') return;
         if (this.#host) this.#host.handleSignal(m.from, m.payload);
         else if (this.#listener) this.#listener.handleSignal(m.from, m.payload);
-        else if (this.#roomCode !== null && this.#early.length < 200) this.#early.push(m);
+        else if (this.#roomCode !== null && this.#state.support.ok && this.#early.length < 200)
+          this.#early.push(m);
       }),
     ];
     this.#state = { ...this.#state, offsetMs: this.outputs.offsetMs, calibration: this.outputs.calibration };
@@ -331,7 +344,15 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     }
     const player = this.#player;
     if (!player) {
-      void this.#ensurePlayer().then(() => this.#sync(this.jam.state));
+      // Without audio the room still works (chat, members); nothing here tries again by itself, so
+      // a device that cannot play is told once and is never stuck in a loop of attempts.
+      if (!this.#state.support.ok) {
+        if (this.#state.phase !== 'unsupported') this.#set({ phase: 'unsupported' });
+      } else if (!this.#playerFailed) {
+        void this.#ensurePlayer().then((started) => {
+          if (started) this.#sync(this.jam.state);
+        });
+      }
       return;
     }
     const sendSignal = (to: string, payload: SignalPayload) => {
@@ -404,18 +425,24 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
    * timing can be trusted (docs/sync.md), which then overlaps with connecting.
    */
   prepare(): void {
-    void this.#ensurePlayer();
+    // After a failure only "Try again" (retryAudio) tries again, not every key typed on the start page.
+    if (!this.#playerFailed) void this.#ensurePlayer();
     // An output started earlier without a gesture (or suspended since) resumes in this one.
     this.wake();
   }
 
+  /** From a click, after the output failed to start: one more try. */
+  retryAudio(): void {
+    if (this.#player || this.#roomCode === null) return;
+    this.#playerFailed = false;
+    this.#sync(this.jam.state);
+  }
+
   async #ensurePlayer(): Promise<Player | null> {
+    if (!this.#state.support.ok) return null;
     this.#playerPromise ??= (async () => {
-      this.#set({ phase: 'starting' });
+      this.#set({ phase: 'starting', error: null });
       try {
-        if (typeof AudioEncoder === 'undefined' || typeof AudioWorkletNode === 'undefined') {
-          throw new Error('unsupported');
-        }
         const player = await Player.create();
         player.setVolume(this.#state.volume);
         this.#player = player;
@@ -426,14 +453,10 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
         });
         return player;
       } catch (err) {
-        this.#set({
-          phase: 'error',
-          error:
-            err instanceof Error && err.message === 'unsupported'
-              ? 'This browser cannot play synced audio (it lacks WebCodecs or AudioWorklet). Try a recent Chrome, Edge or Safari.'
-              : 'Could not start audio on this device.',
-        });
+        console.warn('audio output did not start', err);
+        this.#playerFailed = true;
         this.#playerPromise = null;
+        this.#set({ phase: 'error', error: 'Could not start audio on this device.' });
         return null;
       }
     })();
@@ -454,6 +477,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     this.#player?.close();
     this.#player = null;
     this.#playerPromise = null;
+    this.#playerFailed = false;
     this.#roomCode = null;
     this.#online = new Set();
     this.#early = [];

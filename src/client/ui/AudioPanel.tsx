@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { NowPlaying } from '../../protocol/media.js';
 import type { AudioSession, AudioState } from '../media/AudioSession.js';
 import { describeSync, formatMs } from '../text/sync.js';
+import { describeUnsupported } from '../text/unsupported.js';
 
 const SOURCE_NAMES: Record<string, string> = {
   none: 'Nothing playing',
@@ -18,6 +19,13 @@ const SOURCE_NAMES: Record<string, string> = {
 export function AudioPanel({ audio, state }: { audio: AudioSession; state: AudioState }) {
   const host = state.role === 'host';
   const np = state.nowPlaying;
+  if (state.phase === 'unsupported' && !state.support.ok) {
+    return (
+      <div class="audio-panel" data-testid="audio-panel">
+        <Unsupported support={state.support} secureUrl={state.secureUrl} />
+      </div>
+    );
+  }
   return (
     <div class="audio-panel" data-testid="audio-panel">
       {state.phase === 'needs-gesture' && (
@@ -35,6 +43,11 @@ export function AudioPanel({ audio, state }: { audio: AudioSession; state: Audio
         <p class="audio-error" role="alert" data-testid="audio-error">
           {state.error}
         </p>
+      )}
+      {state.phase === 'error' && (
+        <button type="button" data-testid="retry-audio" onClick={() => audio.retryAudio()}>
+          Try again
+        </button>
       )}
       <p class="track-title" data-testid="now-playing">
         {np && np.source !== 'none'
@@ -97,6 +110,30 @@ export function AudioPanel({ audio, state }: { audio: AudioSession; state: Audio
           : ''}
       </p>
     </div>
+  );
+}
+
+/** Why this device plays no sound, and where to go for it; the rest of the room works. */
+function Unsupported({
+  support,
+  secureUrl,
+}: {
+  support: Exclude<AudioState['support'], { ok: true }>;
+  secureUrl: string | null;
+}) {
+  const words = describeUnsupported(support, secureUrl, location.pathname);
+  return (
+    <p class="audio-error" role="alert" data-testid="audio-unsupported" data-cause={support.cause}>
+      {words.text}
+      {words.link && (
+        <>
+          {' '}
+          <a href={words.link} data-testid="secure-link">
+            {words.link}
+          </a>
+        </>
+      )}
+    </p>
   );
 }
 

@@ -40,7 +40,9 @@ export function RoomPage({
       <div class="room-grid">
         <div class="side">
           <MemberList room={room} sync={audioState.syncTable} onKick={(peerId) => jam.kick(peerId)} />
-          {host && <CalibratePanel audio={audio} state={audioState} members={room.members} />}
+          {host && audioState.phase !== 'unsupported' && (
+            <CalibratePanel audio={audio} state={audioState} members={room.members} />
+          )}
           <InvitePanel link={jam.joinLink(code)} />
         </div>
         <ChatPanel

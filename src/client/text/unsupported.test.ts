@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { describeUnsupported } from './unsupported.js';
+
+describe('what the page says when it cannot play synced audio', () => {
+  it('names the plain-http address as the cause, and says to open it with https://', () => {
+    const words = describeUnsupported({ ok: false, cause: 'insecure-context' }, null, '/join/ABC234');
+    expect(words.text).toBe(
+      'This page cannot play synced audio: it was opened over plain http at a network address, where browsers switch off what it needs. Chat works; for sound, open this page with https:// instead.',
+    );
+    expect(words.link).toBeNull();
+  });
+
+  it("links to the same page at the server's https address when the server has one", () => {
+    const words = describeUnsupported(
+      { ok: false, cause: 'insecure-context' },
+      'https://jam.example.org/',
+      '/join/ABC234',
+    );
+    expect(words.text.endsWith('for sound, open')).toBe(true);
+    expect(words.link).toBe('https://jam.example.org/join/ABC234');
+  });
+
+  it('never links to an address that is not https', () => {
+    const words = describeUnsupported(
+      { ok: false, cause: 'insecure-context' },
+      'http://jam.example.org',
+      '/',
+    );
+    expect(words.link).toBeNull();
+    expect(words.text).toContain('open this page with https:// instead');
+  });
+
+  it('names what a browser lacks, and which browsers play', () => {
+    const words = describeUnsupported(
+      { ok: false, cause: 'missing', missing: ['audioWorklet', 'webCodecs'] },
+      null,
+      '/',
+    );
+    expect(words).toEqual({
+      text: 'This browser cannot play synced audio (it lacks AudioWorklet, WebCodecs). Chat works; for sound, try a recent Chrome, Edge or Safari.',
+      link: null,
+    });
+  });
+});
