@@ -17,7 +17,9 @@ export interface AttemptPolicy {
  * Each failure adds 1 to a score that leaks 1 per `leakMs`; an attempt is refused while one more
  * failure would take the score above `burst`, so `burst` wrong guesses in a row go through. With burst 10 and leakMs 30 s a single address
  * gets at most ~2,900 guesses a day; against 1,000 live rooms among 32^6 codes that is a 0.27 %
- * chance a day of landing in any room at all.
+ * chance a day of landing in any room at all. The key is the client address as clientAddress.ts
+ * finds it (an IPv6 /64 is one key; behind TRUST_PROXY, the proxy's hop, never a forged entry), so
+ * the bound holds however many connections the client opens.
  * Successes do not clear the score: otherwise an attacker could mix in a room of their own.
  */
 export class AttemptLimiter {
