@@ -68,7 +68,7 @@ export async function runBaseline(run: BaselineRun): Promise<RunResult> {
       const answer = await bench(l.page).answer(offer);
       await bench(host.page).accept(id, answer);
     }
-    // `ontrack` fires even when no media flows (NOTES.md): wait for packets.
+    // `ontrack` fires even when no media flows, in Chromium: wait for packets.
     for (const l of listeners) {
       await until(
         async () => ((await bench(l.page).listenerStats())?.packetsReceived ?? 0) > 0,

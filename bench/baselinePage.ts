@@ -4,7 +4,7 @@
  * in Web Audio and sends it as an Opus audio track (AudioContext -> MediaStreamAudioDestinationNode
  * -> addTrack), one peer connection per listener; a listener plays what it receives as typical apps
  * do, into Web Audio (the stream also attached to a muted <audio>: without it no samples reach Web
- * Audio, NOTES.md), with a click detector there. Signaling is done by the benchmark script.
+ * Audio in Chromium), with a click detector there. Signaling is done by the benchmark script.
  */
 
 export interface BaselineOptions {

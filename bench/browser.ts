@@ -13,7 +13,7 @@ export interface BenchBrowser {
   close(): Promise<void>;
 }
 
-/** One Chromium for every peer of every run: 6 browser processes do not fit on 2 cores (NOTES). */
+/** One Chromium for every peer of every run: 6 browser processes do not fit on 2 cores (6.3 GB, about a minute to connect, measured here). */
 export async function launchBrowser(): Promise<BenchBrowser> {
   const marker = `--jamsesh-bench=${randomBytes(6).toString('hex')}`;
   const browser = await chromium.launch({
