@@ -29,7 +29,7 @@ export function App({ jam, audio }: { jam: JamClient; audio: AudioSession }) {
   } else if (state.restoring) {
     page = <Rejoining onCancel={() => jam.leave()} />;
   } else {
-    page = <Landing jam={jam} state={state} prepareAudio={() => audio.prepare()} />;
+    page = <Landing jam={jam} state={state} audio={audio} />;
   }
 
   return (

@@ -49,6 +49,7 @@ async function expectToldOnce(p: Person, link = false): Promise<void> {
   const told = p.page.getByTestId('audio-unsupported');
   await expect(told).toHaveCount(1);
   await expect(told).toHaveAttribute('data-cause', 'insecure-context');
+  await expect(told).toContainText('can neither listen nor host');
   await expect(told).toContainText('opened over plain http at a network address');
   if (!link) await expect(told).toContainText('open this page with https:// instead');
   // The one alert on the page: no second error about audio, no "Starting audio..." that never ends.
@@ -64,6 +65,14 @@ test.describe('a page over plain http at a network address', () => {
     await hana.page.goto(`${origin}/`);
     expect(await hana.page.evaluate(() => window.isSecureContext)).toBe(false);
     expect(await hana.page.evaluate(() => location.host)).toBe(`jamsesh.test:${port}`);
+    // The start page says it before anyone picks a role.
+    const note = hana.page.getByTestId('capabilities');
+    await expect(note).toContainText('This page can neither listen nor host');
+    await expect(note).toContainText('open this page with https:// instead');
+    await expect(note).toHaveAttribute('data-cause', 'insecure-context');
+    await expect(note).toHaveAttribute('data-listen', 'no');
+    await expect(note).toHaveAttribute('data-host', 'no');
+    await expect(note).toHaveAttribute('data-sources', '');
 
     const code = await hostJam(hana, '', origin);
     await expectToldOnce(hana);
@@ -151,5 +160,55 @@ test.describe('a device whose audio output fails to start', () => {
     await hana.page.getByTestId('chat-send').click();
     await expect(hana.page.getByTestId('chat-message').last()).toContainText('still here');
     await expect(hana.page.getByTestId('room-code')).toHaveAttribute('data-code', code);
+  });
+});
+
+test.describe('a browser that lacks part of what hosting needs', () => {
+  test('without an Opus encoder it is told on the start page it can listen but not host', async ({
+    person,
+  }) => {
+    const hana = await person('Hana');
+    // As a browser with WebCodecs decoding but no encoding; everything else is real Chromium.
+    await hana.page.addInitScript(() => {
+      Reflect.deleteProperty(window, 'AudioEncoder');
+    });
+    await hana.page.goto('/');
+    const note = hana.page.getByTestId('capabilities');
+    await expect(note).toHaveText('This browser can listen but not host (it lacks WebCodecs Opus encoding).');
+    await expect(note).toHaveAttribute('data-listen', 'yes');
+    await expect(note).toHaveAttribute('data-host', 'no');
+
+    await hostJam(hana);
+    const told = hana.page.getByTestId('audio-unsupported');
+    await expect(told).toContainText('This browser can listen but not host');
+    await expect(hana.page.getByRole('alert')).toHaveCount(1);
+    await expect(hana.page.getByTestId('source-test')).toHaveCount(0);
+    await expect(hana.page.getByTestId('file-add')).toHaveCount(0);
+  });
+
+  test('a phone is offered files, mic and the click track, and told why not a tab', async ({ person }) => {
+    const hana = await person('Hana', { width: 390, height: 844 });
+    // What Chrome on Android reports through User-Agent Client Hints.
+    await hana.page.addInitScript(() => {
+      Object.defineProperty(Navigator.prototype, 'userAgentData', {
+        get: () => ({ brands: [{ brand: 'Chromium', version: '140' }], mobile: true, platform: 'Android' }),
+      });
+    });
+    await hana.page.goto('/');
+    const note = hana.page.getByTestId('capabilities');
+    await expect(note).toHaveText('This phone can listen; to host music from it, use Files or Mic.');
+    await expect(note).toHaveAttribute('data-sources', 'file mic test');
+
+    await hostJam(hana);
+    for (const id of ['source-mic', 'source-test', 'file-add']) {
+      await expect(hana.page.getByTestId(id)).toBeVisible();
+    }
+    await expect(hana.page.getByTestId('source-tab')).toHaveCount(0);
+    await expect(hana.page.getByTestId('source-unavailable-tab')).toHaveText(
+      "Sharing a tab's sound needs Chrome, Edge or Opera on a computer.",
+    );
+    await expect(hana.page.getByTestId('capabilities')).toHaveText(
+      'This phone can listen; to host music from it, use Files or Mic.',
+    );
   });
 });

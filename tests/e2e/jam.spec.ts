@@ -145,4 +145,25 @@ test.describe('a jam through the real UI', () => {
       expect(overflow).toBeLessThanOrEqual(0);
     }
   });
+
+  test('desktop Chromium says on the start page it can host and listen, and offers every source', async ({
+    person,
+  }) => {
+    const hana = await person('Hana');
+    await hana.page.goto('/');
+    const note = hana.page.getByTestId('capabilities');
+    await expect(note).toHaveText('This browser can host and listen.');
+    await expect(note).toHaveAttribute('data-listen', 'yes');
+    await expect(note).toHaveAttribute('data-host', 'yes');
+    await expect(note).toHaveAttribute('data-sources', 'tab file mic test');
+
+    await hostJam(hana);
+    for (const id of ['source-tab', 'source-mic', 'source-test', 'file-add']) {
+      await expect(hana.page.getByTestId(id)).toBeVisible();
+    }
+    await expect(hana.page.locator('[data-testid^=source-unavailable-]')).toHaveCount(0);
+    await expect(hana.page.getByTestId('calibrate-panel')).toHaveCount(1);
+    // Nothing is missing, so the room page says nothing about it.
+    await expect(hana.page.getByTestId('capabilities')).toHaveCount(0);
+  });
 });

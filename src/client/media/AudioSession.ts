@@ -3,8 +3,14 @@ import type { CalibrationState, NowPlaying, SourceKind, SyncMode, SyncStatus } f
 import type { SignalingClient } from '../net/SignalingClient.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
 import type { AppState, JamClient } from '../state/JamClient.js';
-import { type AudioSupport, audioSupport, detectAudioFeatures } from './audioSupport.js';
 import { type CalibrationProgress, type CalibrationRoom, CalibrationRun } from './CalibrationRun.js';
+import {
+  type Capabilities,
+  capabilities,
+  detectFeatures,
+  type RoleSupport,
+  readFeatures,
+} from './capabilities.js';
 import { FileQueue } from './FileQueue.js';
 import { HostEngine } from './HostEngine.js';
 import { ListenerEngine } from './ListenerEngine.js';
@@ -18,13 +24,15 @@ export interface AudioState {
   /**
    * off: not in a room. starting: creating the audio output. needs-gesture: the browser wants a tap
    * before it plays sound. ready: playing (or ready to). error: the output failed to start (tried
-   * again on a click). unsupported: this device cannot play synced audio (`support` says why); the
-   * room works without it.
+   * again on a click). unsupported: this device cannot take its role (`support` says why); the
+   * room works without audio.
    */
   phase: 'off' | 'starting' | 'needs-gesture' | 'ready' | 'error' | 'unsupported';
   error: string | null;
-  /** Whether this device can play synced audio, decided once when the page loads. */
-  support: AudioSupport;
+  /** What this device can do by role and which sources it offers, decided when the page loads. */
+  capabilities: Capabilities;
+  /** Whether this device can take its role in the room (before a room: whether it can listen). */
+  support: RoleSupport;
   /** The server's public https address, if it told us one (`welcome`): where an insecure page should go. */
   secureUrl: string | null;
   role: Role | null;
@@ -59,6 +67,10 @@ export interface AudioSessionEvents {
   change: AudioState;
 }
 
+/** The page's globals, as capability detection reads them. */
+const SCOPE = globalThis as unknown as Record<string, unknown>;
+/** From the constructors the page has, until the codecs answer (detectFeatures). */
+const FIRST_CAPABILITIES = capabilities(readFeatures(SCOPE));
 const VOLUME_KEY = 'jamsesh.volume';
 const RELAY_KEY = 'jamsesh.relayOnly';
 const STATUS_EVERY_MS = 1000;
@@ -72,7 +84,8 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   #state: AudioState = {
     phase: 'off',
     error: null,
-    support: audioSupport(detectAudioFeatures(globalThis as unknown as Record<string, unknown>)),
+    capabilities: FIRST_CAPABILITIES,
+    support: FIRST_CAPABILITIES.listen,
     secureUrl: null,
     role: null,
     session: null,
@@ -108,6 +121,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   #selfId: string | null = null;
   #run: CalibrationRun | null = null;
   #runs = 0;
+  #closed = false;
 
   constructor(
     readonly jam: JamClient,
@@ -132,6 +146,14 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       this.#set({ offsetMs, calibration });
     });
     this.#sync(jam.state);
+    // The codecs say whether they take our Opus stream only asynchronously: until then their
+    // constructors stand for them (the answer comes within milliseconds, long before a click).
+    void detectFeatures(SCOPE).then((features) => {
+      if (this.#closed) return;
+      const caps = capabilities(features);
+      this.#set({ capabilities: caps, support: supportFor(caps, this.#state.role) });
+      this.#sync(this.jam.state);
+    });
   }
 
   get state(): AudioState {
@@ -160,7 +182,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     const player = this.#player;
     if (!player) return;
     await player.resume().catch(() => {});
-    if (player.running) this.#set({ phase: 'ready' });
+    if (player.running) this.#showPlayer(player);
   }
 
   /**
@@ -294,6 +316,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   }
 
   close(): void {
+    this.#closed = true;
     for (const u of this.#unsubscribe) u();
     this.#teardown();
     this.outputs.close();
@@ -332,7 +355,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       if (this.#roomCode !== null) this.#teardown();
       this.#roomCode = room.room.code;
       this.#selfId = room.self.peerId;
-      this.#set({ role: room.self.role });
+      this.#set({ role: room.self.role, support: supportFor(this.#state.capabilities, room.self.role) });
     }
     if (this.#iceServers !== room.iceServers) {
       // Fresh TURN credentials come with every (re)join and before the last ones expire: new
@@ -342,13 +365,15 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       this.#host?.refreshIceServers();
       this.#listener?.refreshIceServers();
     }
+    // Without audio the room still works (chat, members); nothing here tries again by itself, so
+    // a device that cannot take its role is told once and is never stuck in a loop of attempts.
+    if (!this.#state.support.ok) {
+      if (this.#state.phase !== 'unsupported') this.#set({ phase: 'unsupported' });
+      return;
+    }
     const player = this.#player;
     if (!player) {
-      // Without audio the room still works (chat, members); nothing here tries again by itself, so
-      // a device that cannot play is told once and is never stuck in a loop of attempts.
-      if (!this.#state.support.ok) {
-        if (this.#state.phase !== 'unsupported') this.#set({ phase: 'unsupported' });
-      } else if (!this.#playerFailed) {
+      if (!this.#playerFailed) {
         void this.#ensurePlayer().then((started) => {
           if (started) this.#sync(this.jam.state);
         });
@@ -367,7 +392,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
         host.on('nowPlaying', (nowPlaying) => this.#set({ nowPlaying }));
         this.#host = host;
         this.#early = [];
-        this.#queue = this.#makeQueue(player, host);
+        this.#queue = this.#state.capabilities.sources.file.ok ? this.#makeQueue(player, host) : null;
         this.#set({ session: { delayMs: host.delayMs, mode: host.mode } });
       }
       this.#syncLinks(this.#host, room.members, app.live);
@@ -439,7 +464,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   }
 
   async #ensurePlayer(): Promise<Player | null> {
-    if (!this.#state.support.ok) return null;
+    if (!this.#state.capabilities.listen.ok) return null;
     this.#playerPromise ??= (async () => {
       this.#set({ phase: 'starting', error: null });
       try {
@@ -447,9 +472,9 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
         player.setVolume(this.#state.volume);
         this.#player = player;
         this.outputs.attach(player);
-        this.#set({ phase: player.running ? 'ready' : 'needs-gesture' });
+        this.#showPlayer(player);
         player.ctx.addEventListener('statechange', () => {
-          if (this.#player === player) this.#set({ phase: player.running ? 'ready' : 'needs-gesture' });
+          if (this.#player === player) this.#showPlayer(player);
         });
         return player;
       } catch (err) {
@@ -461,6 +486,15 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       }
     })();
     return this.#playerPromise;
+  }
+
+  /**
+   * The phase from the output's state. A host that cannot host stays `unsupported` even with an
+   * output (started on the start page, before the role was known).
+   */
+  #showPlayer(player: Player): void {
+    if (this.#state.phase === 'unsupported') return;
+    this.#set({ phase: player.running ? 'ready' : 'needs-gesture' });
   }
 
   #teardown(): void {
@@ -494,6 +528,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       link: 'none',
       error: null,
       calibrationRun: null,
+      support: this.#state.capabilities.listen,
     });
   }
 
@@ -501,6 +536,11 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     this.#state = { ...this.#state, ...patch };
     this.emit('change', this.#state);
   }
+}
+
+/** This device's support for `role` (listening before it has one: the Player is for both). */
+function supportFor(caps: Capabilities, role: Role | null): RoleSupport {
+  return role === 'host' ? caps.host : caps.listen;
 }
 
 function describeMediaError(err: unknown): string {

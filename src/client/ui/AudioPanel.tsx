@@ -1,8 +1,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { NowPlaying } from '../../protocol/media.js';
 import type { AudioSession, AudioState } from '../media/AudioSession.js';
+import { HOST_SOURCES } from '../media/capabilities.js';
+import { sourceUnavailable } from '../text/capabilities.js';
 import { describeSync, formatMs } from '../text/sync.js';
 import { describeUnsupported } from '../text/unsupported.js';
+import { CapabilityNote } from './CapabilityNote.js';
 
 const SOURCE_NAMES: Record<string, string> = {
   none: 'Nothing playing',
@@ -22,7 +25,7 @@ export function AudioPanel({ audio, state }: { audio: AudioSession; state: Audio
   if (state.phase === 'unsupported' && !state.support.ok) {
     return (
       <div class="audio-panel" data-testid="audio-panel">
-        <Unsupported support={state.support} secureUrl={state.secureUrl} />
+        <Unsupported support={state.support} secureUrl={state.secureUrl} role={state.role} />
       </div>
     );
   }
@@ -57,6 +60,7 @@ export function AudioPanel({ audio, state }: { audio: AudioSession; state: Audio
       </p>
       {np?.source === 'file' && np.durationMs !== undefined && <FileProgress np={np} />}
       {host && <HostControls audio={audio} state={state} />}
+      <CapabilityNote capabilities={state.capabilities} secureUrl={state.secureUrl} onlyIfLimited />
       <div class="device-row">
         <label class="volume">
           <span class="label">Volume</span>
@@ -117,11 +121,13 @@ export function AudioPanel({ audio, state }: { audio: AudioSession; state: Audio
 function Unsupported({
   support,
   secureUrl,
+  role,
 }: {
   support: Exclude<AudioState['support'], { ok: true }>;
   secureUrl: string | null;
+  role: AudioState['role'];
 }) {
-  const words = describeUnsupported(support, secureUrl, location.pathname);
+  const words = describeUnsupported(support, secureUrl, location.pathname, role ?? 'listener');
   return (
     <p class="audio-error" role="alert" data-testid="audio-unsupported" data-cause={support.cause}>
       {words.text}
@@ -152,16 +158,26 @@ function OffsetButton({ step, audio, offsetMs }: { step: number; audio: AudioSes
 }
 
 function HostControls({ audio, state }: { audio: AudioSession; state: AudioState }) {
+  const sources = state.capabilities.sources;
+  // A source this browser cannot offer is not offered; one line below says why.
+  const reasons = HOST_SOURCES.flatMap((s) => {
+    const why = sourceUnavailable(s, sources[s]);
+    return why ? [{ source: s, why }] : [];
+  });
   return (
     <div class="host-controls">
       <fieldset class="source-buttons">
         <legend class="label">Play from</legend>
-        <button type="button" data-testid="source-tab" onClick={() => void audio.shareTab()}>
-          Share a tab
-        </button>
-        <button type="button" data-testid="source-mic" onClick={() => void audio.useMic()}>
-          Mic / line-in
-        </button>
+        {sources.tab.ok && (
+          <button type="button" data-testid="source-tab" onClick={() => void audio.shareTab()}>
+            Share a tab
+          </button>
+        )}
+        {sources.mic.ok && (
+          <button type="button" data-testid="source-mic" onClick={() => void audio.useMic()}>
+            Mic / line-in
+          </button>
+        )}
         <button type="button" data-testid="source-test" onClick={() => void audio.playClickTrack()}>
           Click track
         </button>
@@ -171,6 +187,11 @@ function HostControls({ audio, state }: { audio: AudioSession; state: AudioState
           </button>
         )}
       </fieldset>
+      {reasons.map(({ source, why }) => (
+        <p key={source} class="hint" data-testid={`source-unavailable-${source}`}>
+          {why}
+        </p>
+      ))}
       <fieldset class="mode">
         <legend class="label">Mode</legend>
         {(['live', 'party'] as const).map((mode) => (

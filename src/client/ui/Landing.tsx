@@ -1,34 +1,40 @@
 import { useEffect, useState } from 'preact/hooks';
 import { formatRoomCode, LIMITS, normalizeRoomCode } from '../../protocol/index.js';
+import type { AudioSession } from '../media/AudioSession.js';
 import type { AppState, JamClient } from '../state/JamClient.js';
+import { CapabilityNote } from './CapabilityNote.js';
+import { useAudioState } from './useAudioState.js';
 
 /** The start page: a name, then host a jam or join one by code. */
 export function Landing({
   jam,
   state,
-  prepareAudio,
+  audio,
 }: {
   jam: JamClient;
   state: AppState;
   /**
-   * Starts this device's audio output (phones allow it only in a gesture). Called as soon as the
-   * person types, not only in the Join click: a fresh output needs 1-2 s before its reported
-   * latency settles and the playout can trust it, and that time passes while they type.
+   * This device's audio: its output is started (`prepare()`, phones allow it only in a gesture) as
+   * soon as the person types, not only in the Join click: a fresh output needs 1-2 s before its
+   * reported latency settles and the playout can trust it, and that time passes while they type.
+   * And what it can do as host and as listener, said before anyone picks.
    */
-  prepareAudio?: () => void;
+  audio: AudioSession;
 }) {
+  const audioState = useAudioState(audio);
+  const prepareAudio = () => audio.prepare();
   const [name, setName] = useState(state.name);
   const [code, setCode] = useState(state.landingCode);
   useEffect(() => setCode(state.landingCode), [state.landingCode]);
   const busy = state.pending !== null;
 
   const host = () => {
-    prepareAudio?.();
+    prepareAudio();
     void jam.host(name);
   };
   const join = (event: Event) => {
     event.preventDefault();
-    prepareAudio?.();
+    prepareAudio();
     void jam.join(code, name);
   };
 
@@ -52,7 +58,7 @@ export function Landing({
             onInput={(e) => {
               setName(e.currentTarget.value);
               jam.dismissError();
-              prepareAudio?.();
+              prepareAudio();
             }}
             onKeyDown={(e) => {
               if (e.key !== 'Enter' || busy) return;
@@ -87,7 +93,7 @@ export function Landing({
                 onInput={(e) => {
                   setCode(e.currentTarget.value);
                   jam.dismissError();
-                  prepareAudio?.();
+                  prepareAudio();
                 }}
                 onBlur={() => {
                   const normal = normalizeRoomCode(code);
@@ -100,6 +106,7 @@ export function Landing({
             </button>
           </form>
         </div>
+        <CapabilityNote capabilities={audioState.capabilities} secureUrl={audioState.secureUrl} />
         {state.error && (
           <p class="error" data-testid="error" role="alert">
             {state.error}

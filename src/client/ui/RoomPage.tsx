@@ -40,7 +40,8 @@ export function RoomPage({
       <div class="room-grid">
         <div class="side">
           <MemberList room={room} sync={audioState.syncTable} onKick={(peerId) => jam.kick(peerId)} />
-          {host && audioState.phase !== 'unsupported' && (
+          {/* Calibration listens through this device's microphone. */}
+          {host && audioState.phase !== 'unsupported' && audioState.capabilities.sources.mic.ok && (
             <CalibratePanel audio={audio} state={audioState} members={room.members} />
           )}
           <InvitePanel link={jam.joinLink(code)} />
