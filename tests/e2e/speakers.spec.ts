@@ -10,6 +10,7 @@ import {
   type SpeakerSkews,
   startSpeakerLab,
   waitAllInSync,
+  waitAllPlaying,
 } from '../support/speakers.js';
 import { hooks, quantile } from './audio-helpers.js';
 import { expect, hostJam, joinJam, test } from './fixtures.js';
@@ -79,6 +80,7 @@ test.describe('sync at the speaker: acoustic calibration', () => {
     const [host, ana, ben] = people as [SpeakerPerson, SpeakerPerson, SpeakerPerson, SpeakerPerson];
     await host.page.getByTestId('source-test').click();
     expect(await waitAllInSync(host.page, 4)).toBe(true);
+    expect(await waitAllPlaying(people)).toEqual([]);
     // Fresh outputs of four processes settle for a few seconds (CI once saw the host's 110 ms off
     // 3 s after everyone was in sync).
     await host.page.waitForTimeout(5000);
