@@ -20,6 +20,7 @@ test.describe('the WebAssembly Opus decoder (the fallback for browsers without W
   }) => {
     const page = (await person('Dee')).page;
     await page.goto('/');
+    await page.waitForFunction(() => '__jamsesh' in window);
     // 1000 packets of 10 ms, and one more from the encoder's flush (its lookahead).
     const packets = await hooks(page).prepareDecodeTest(10);
     expect(packets).toBeGreaterThanOrEqual(1000);
@@ -44,13 +45,20 @@ test.describe('the WebAssembly Opus decoder (the fallback for browsers without W
   }) => {
     test.setTimeout(120_000);
     const hana = await person('Hana');
+    const ana = await person('Ana');
+    const will = await person('Will');
+    const everyone = [hana, ana, will];
+    // Who fetched the WebAssembly decoder's chunk (the media worker's requests count as its page's).
+    const fetched = new Set<string>();
+    for (const p of everyone) {
+      p.page.context().on('request', (r) => {
+        if (/\/opus-decoder-[^/]*\.js$/.test(r.url())) fetched.add(p.name);
+      });
+    }
     // latencyHint 'playback' as in sync.spec.ts: larger output buffers ride out this machine's stalls.
     const code = await hostJam(hana, '?latency=playback');
-    const ana = await person('Ana');
     await joinJam(ana, code, '?latency=playback');
-    const will = await person('Will');
     await joinJam(will, code, '?latency=playback&decoder=wasm');
-    const everyone = [hana, ana, will];
     for (const p of everyone) expect(await hooks(p.page).startProbe()).toBe(true);
 
     await hana.page.getByTestId('source-test').click();
@@ -65,6 +73,8 @@ test.describe('the WebAssembly Opus decoder (the fallback for browsers without W
     expect(await decoderOf(will)).toBe('wasm');
     expect(await decoderOf(ana)).toBe('webcodecs');
     expect(await decoderOf(hana)).toBe('webcodecs');
+    // Only the device that runs it downloads it.
+    expect([...fetched]).toEqual(['Will']);
 
     const clicks = await recordClicks(everyone.map((p) => p.page));
     console.log(
@@ -93,5 +103,29 @@ test.describe('the WebAssembly Opus decoder (the fallback for browsers without W
     expect(listenerSpread.length).toBeGreaterThanOrEqual(3);
     expect(quantile(listenerSpread, 0.5)).toBeLessThan(2);
     expect(listenerSpread.filter((s) => s < 5).length / listenerSpread.length).toBeGreaterThanOrEqual(0.8);
+  });
+
+  test('the expert setting remembers the WebAssembly decoder on this device, from the next join', async ({
+    person,
+  }) => {
+    const hana = await person('Hana');
+    const code = await hostJam(hana);
+    const ana = await person('Ana');
+    await joinJam(ana, code);
+    const decoder = async () =>
+      expect
+        .poll(async () => (await hooks(ana.page).snapshot<DecoderSnapshot>()).listener?.decoder ?? null)
+        .not.toBeNull()
+        .then(async () => (await hooks(ana.page).snapshot<DecoderSnapshot>()).listener?.decoder);
+    expect(await decoder()).toBe('webcodecs');
+    await ana.page.getByTestId('decoder-wasm').check();
+    expect(await ana.page.evaluate(() => localStorage.getItem('jamsesh.decoder'))).toBe('wasm');
+    // Taken up when the audio starts again: here, the page reloaded (it goes back into its room).
+    await ana.page.reload();
+    await expect(ana.page.getByTestId('room-code')).toHaveAttribute('data-code', code);
+    await expect(ana.page.getByTestId('decoder-wasm')).toBeChecked();
+    expect(await decoder()).toBe('wasm');
+    await ana.page.getByTestId('decoder-wasm').uncheck();
+    expect(await ana.page.evaluate(() => localStorage.getItem('jamsesh.decoder'))).toBeNull();
   });
 });
