@@ -215,7 +215,9 @@ async function main(): Promise<number> {
 
   const out: string[] = [];
   const who =
-    results.length > 0 ? `host + ${options.listeners} listeners` : 'network, speaker and decode sections only';
+    results.length > 0
+      ? `host + ${options.listeners} listeners`
+      : 'network, speaker and decode sections only';
   out.push(
     `JamSesh benchmark: ${who}, ${SETTLE_MS / 1000} s settling then ${options.seconds} s measured per run`,
   );
