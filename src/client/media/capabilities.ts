@@ -17,7 +17,11 @@ export interface BrowserFeatures {
   secureContext: boolean;
   /** AudioContext: the output. */
   audioContext: boolean;
-  /** AudioWorkletNode: the playout and capture worklets. */
+  /**
+   * AudioWorklet (what `ctx.audioWorklet` is) and AudioWorkletNode: the playout and capture
+   * worklets. Chromium keeps the node's constructor in a page that is not a secure context, where
+   * `audioWorklet` is missing (measured here): the node alone does not tell.
+   */
   audioWorklet: boolean;
   /** Module workers: the media worker. */
   worker: boolean;
@@ -151,7 +155,7 @@ export function readFeatures(scope: Record<string, unknown>): BrowserFeatures {
     // A browser from before secure contexts has none of the rest either; those are what it lacks.
     secureContext: scope.isSecureContext !== false,
     audioContext: has('AudioContext'),
-    audioWorklet: has('AudioWorkletNode'),
+    audioWorklet: has('AudioWorklet') && has('AudioWorkletNode'),
     worker: has('Worker'),
     webRtc: has('RTCPeerConnection'),
     opusDecoder: has('AudioDecoder'),
