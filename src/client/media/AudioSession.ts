@@ -5,12 +5,20 @@ import { TypedEmitter } from '../net/TypedEmitter.js';
 import type { AppState, JamClient } from '../state/JamClient.js';
 import { type CalibrationProgress, type CalibrationRoom, CalibrationRun } from './CalibrationRun.js';
 import {
+  type BrowserFeatures,
   type Capabilities,
   capabilities,
   detectFeatures,
   type RoleSupport,
   readFeatures,
 } from './capabilities.js';
+import {
+  chooseDecoder,
+  type DecoderKind,
+  type DecoderSetting,
+  readDecoderSetting,
+  storeDecoderSetting,
+} from './decoderChoice.js';
 import { FileQueue } from './FileQueue.js';
 import { HostEngine } from './HostEngine.js';
 import { ListenerEngine } from './ListenerEngine.js';
@@ -61,6 +69,11 @@ export interface AudioState {
   relayOnly: boolean;
   /** The server offers a TURN relay in this room. */
   relayAvailable: boolean;
+  /**
+   * Decode with WebAssembly even where WebCodecs could (remembered per device, or `?decoder=` for
+   * one page): taken up when this device next starts its audio (joins, or reloads).
+   */
+  decoderSetting: DecoderSetting;
 }
 
 export interface AudioSessionEvents {
@@ -70,7 +83,8 @@ export interface AudioSessionEvents {
 /** The page's globals, as capability detection reads them. */
 const SCOPE = globalThis as unknown as Record<string, unknown>;
 /** From the constructors the page has, until the codecs answer (detectFeatures). */
-const FIRST_CAPABILITIES = capabilities(readFeatures(SCOPE));
+const FIRST_FEATURES = readFeatures(SCOPE);
+const FIRST_CAPABILITIES = capabilities(FIRST_FEATURES);
 const VOLUME_KEY = 'jamsesh.volume';
 const RELAY_KEY = 'jamsesh.relayOnly';
 const STATUS_EVERY_MS = 1000;
@@ -100,7 +114,9 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     link: 'none',
     relayOnly: readNumber(RELAY_KEY, 0) === 1,
     relayAvailable: false,
+    decoderSetting: readDecoderSetting(),
   };
+  #features: BrowserFeatures = FIRST_FEATURES;
   #iceServers: IceServer[] = [];
   #player: Player | null = null;
   #playerPromise: Promise<Player | null> | null = null;
@@ -150,6 +166,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     // constructors stand for them (the answer comes within milliseconds, long before a click).
     void detectFeatures(SCOPE).then((features) => {
       if (this.#closed) return;
+      this.#features = features;
       const caps = capabilities(features);
       this.#set({ capabilities: caps, support: supportFor(caps, this.#state.role) });
       this.#sync(this.jam.state);
@@ -273,6 +290,17 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     this.#listener?.applyIce();
   }
 
+  /** Decode with WebAssembly ('wasm') or the best this browser has ('auto'), from the next start. */
+  setDecoderSetting(setting: DecoderSetting): void {
+    storeDecoderSetting(setting);
+    this.#set({ decoderSetting: setting });
+  }
+
+  /** The decoder a new engine runs; only asked where this device can listen, so there is one. */
+  #decoder(): DecoderKind {
+    return chooseDecoder(this.#features, this.#state.decoderSetting) ?? 'wasm';
+  }
+
   #ice(): IceOptions {
     return { servers: this.#iceServers, relayOnly: this.#state.relayOnly };
   }
@@ -385,7 +413,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     };
     if (room.self.role === 'host') {
       if (!this.#host) {
-        const host = new HostEngine(player, room.self.peerId, () => this.#ice(), sendSignal);
+        const host = new HostEngine(player, room.self.peerId, () => this.#ice(), sendSignal, this.#decoder());
         host.setOffset(this.outputs.offsetMs, this.outputs.calibration);
         host.on('syncTable', (syncTable) => this.#set({ syncTable }));
         host.on('session', (session) => this.#set({ session }));
@@ -397,7 +425,13 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       }
       this.#syncLinks(this.#host, room.members, app.live);
     } else if (!this.#listener) {
-      const listener = new ListenerEngine(player, room.room.hostId, () => this.#ice(), sendSignal);
+      const listener = new ListenerEngine(
+        player,
+        room.room.hostId,
+        () => this.#ice(),
+        sendSignal,
+        this.#decoder(),
+      );
       listener.setOffset(this.outputs.offsetMs, this.outputs.calibration);
       listener.on('chirp', ({ atMs }) => {
         const local = listener.localTimeOf(atMs);

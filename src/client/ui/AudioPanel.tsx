@@ -106,6 +106,22 @@ export function AudioPanel({ audio, state }: { audio: AudioSession; state: Audio
           </span>
         </span>
       </label>
+      {state.capabilities.decoder === 'webcodecs' && (
+        <label class="device-row relay-only">
+          <input
+            type="checkbox"
+            data-testid="decoder-wasm"
+            checked={state.decoderSetting === 'wasm'}
+            onChange={(e) =>
+              audio.setDecoderSetting((e.target as HTMLInputElement).checked ? 'wasm' : 'auto')
+            }
+          />
+          <span>
+            Decode with the app's own Opus decoder
+            <span class="hint"> (WebAssembly instead of this browser's; from the next time you join)</span>
+          </span>
+        </label>
+      )}
       <p class="hint" data-testid="own-sync">
         This device: {describeSync(state.own ?? undefined)}
         {state.session ? ` · room delay ${Math.round(state.session.delayMs)} ms (${state.session.mode})` : ''}
