@@ -2,6 +2,7 @@ import type { IceServer, Member, Role, SignalPayload } from '../../protocol/inde
 import type { CalibrationState, NowPlaying, SourceKind, SyncMode, SyncStatus } from '../../protocol/media.js';
 import type { SignalingClient } from '../net/SignalingClient.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
+import { advance, type BackInStep, shown } from '../phone/backInStep.js';
 import type { AppState, JamClient } from '../state/JamClient.js';
 import { type CalibrationProgress, type CalibrationRoom, CalibrationRun } from './CalibrationRun.js';
 import {
@@ -74,6 +75,8 @@ export interface AudioState {
    * one page): taken up when this device next starts its audio (joins, or reloads).
    */
   decoderSetting: DecoderSetting;
+  /** Back from the background: catching up, then in step again (null: nothing to say). */
+  back: BackInStep | null;
 }
 
 export interface AudioSessionEvents {
@@ -115,6 +118,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     relayOnly: readNumber(RELAY_KEY, 0) === 1,
     relayAvailable: false,
     decoderSetting: readDecoderSetting(),
+    back: null,
   };
   #features: BrowserFeatures = FIRST_FEATURES;
   #iceServers: IceServer[] = [];
@@ -203,13 +207,18 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   }
 
   /**
-   * The page is back in view (a phone woke, a tab was shown again): a context the system suspended
-   * meanwhile is resumed (the person has interacted with the page before, so browsers allow it);
-   * the playout then finds its place again from the output clock.
+   * The page is back in view (a phone woke, a tab was shown again) after `hiddenMs` hidden: a
+   * context the system suspended meanwhile is resumed (the person has interacted with the page
+   * before, so browsers allow it); the playout then finds its place again from the output clock,
+   * and `back` says so until this device is in step again.
    */
-  wake(): void {
+  wake(hiddenMs = 0): void {
     const player = this.#player;
     if (player && !player.running) void player.resume().catch(() => {});
+    if (this.#roomCode !== null && this.#state.support.ok) {
+      const back = shown(hiddenMs, performance.now());
+      if (back) this.#set({ back });
+    }
   }
 
   setVolume(volume: number): void {
@@ -563,11 +572,14 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       error: null,
       calibrationRun: null,
       support: this.#state.capabilities.listen,
+      back: null,
     });
   }
 
   #set(patch: Partial<AudioState>): void {
     this.#state = { ...this.#state, ...patch };
+    if (this.#state.back && 'own' in patch)
+      this.#state = { ...this.#state, back: advance(this.#state.back, this.#state.own, performance.now()) };
     this.emit('change', this.#state);
   }
 }
