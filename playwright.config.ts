@@ -18,6 +18,8 @@ const turnSecret = process.env.E2E_TURN_SECRET;
 process.env.E2E_RESTART_PORT ??= String(port + 5);
 // The servers that insecure.spec.ts starts (this port and the next), reached as http://jamsesh.test:<port>.
 process.env.E2E_INSECURE_PORT ??= String(port + 6);
+// The WebDriver server that webkit.spec.ts starts for WebKitGTK.
+process.env.E2E_WEBKIT_DRIVER_PORT ??= String(port + 8);
 
 const serverEnv = (p: number) => ({
   HOST: '127.0.0.1',
@@ -79,6 +81,8 @@ export default defineConfig({
     },
     // Its own coturn and a server with TURN_TTL of a few seconds, started by the spec.
     { name: 'turn-refresh', testMatch: 'turn-refresh.spec.ts', retries: 1 },
+    // WebKitGTK (through its WebDriver server, tests/support/webkit.ts) and Chromium on the loopback page.
+    { name: 'webkit', testMatch: 'webkit.spec.ts', retries: 1 },
     // A page that is not a secure context: plain http at a name Chromium maps to 127.0.0.1.
     {
       name: 'insecure',

@@ -1,10 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+
+const page = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 /**
  * The browser app lives in src/client and imports the shared protocol from src/protocol.
  * `vite build` is the app people run (dist/client). `vite build --mode test` adds the test hooks
  * (`window.__jamsesh`, the click probe, the simulated speaker delay) for the E2E tests and the
  * benchmark, into dist/client-test; the code that loads them is dropped from the default build.
+ * The test build also has pages of its own: testing/loopback.html (src/client/testing/loopback.ts).
  */
 export default defineConfig(({ mode }) => ({
   root: 'src/client',
@@ -14,6 +18,16 @@ export default defineConfig(({ mode }) => ({
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: true,
+    ...(mode === 'test'
+      ? {
+          rollupOptions: {
+            input: {
+              main: page('src/client/index.html'),
+              loopback: page('src/client/testing/loopback.html'),
+            },
+          },
+        }
+      : {}),
   },
   // The media worker is a module worker; ES output lets it load the WebAssembly Opus decoder as a
   // chunk of its own, fetched only by a device that decodes with it (worker/WasmOpus.ts).

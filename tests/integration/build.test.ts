@@ -19,6 +19,7 @@ const MARKERS = {
   speakerDelay: 'simulateSpeakerDelay',
   outputSuspension: 'suspendOutput',
   decoderComparison: 'prepareDecodeTest',
+  loopbackPage: '__jamseshLoopback',
 } as const;
 /** The test-only modules, as a source map names them. */
 const TEST_MODULES = [
@@ -26,6 +27,8 @@ const TEST_MODULES = [
   'media/testProbe.ts',
   'media/testSpeakerDelay.ts',
   'media/testDecoders.ts',
+  'media/testClickDetector.ts',
+  'testing/loopback.ts',
   'probe.worklet.ts',
 ];
 
@@ -71,7 +74,7 @@ describe('the build people run (dist/client)', () => {
     const sources = mappedSources(files);
     expect(sources.some((s) => s.endsWith('media/AudioSession.ts'))).toBe(true);
     expect(sources.filter((s) => TEST_MODULES.some((m) => s.endsWith(m)))).toEqual([]);
-    expect(files.map((f) => f.name).filter((n) => n.includes('probe'))).toEqual([]);
+    expect(files.map((f) => f.name).filter((n) => n.includes('probe') || n.includes('loopback'))).toEqual([]);
   });
 
   it('keeps the WebAssembly Opus decoder in a chunk of its own, which the media worker only imports when it runs it', () => {
@@ -97,5 +100,6 @@ describe('the test build (dist/client-test)', () => {
     const sources = mappedSources(files);
     for (const m of TEST_MODULES) expect(sources.filter((s) => s.endsWith(m)).length, m).toBeGreaterThan(0);
     expect(files.some((f) => /^assets\/probe\.worklet-.+\.js$/.test(f.name))).toBe(true);
+    expect(files.some((f) => f.name === 'testing/loopback.html')).toBe(true);
   });
 });

@@ -58,7 +58,7 @@ function canUseRealtime(): boolean {
  * SIGKILL: `setpriv --pdeathsig KILL` (util-linux, in every Debian). `realtime` runs it SCHED_RR
  * when allowed (stalls under load show in recordings as jumps).
  */
-function spawnTied(
+export function spawnTied(
   cmd: string,
   args: string[],
   opts: {
@@ -87,7 +87,7 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /** Ends a child: `signal`, then SIGKILL if it has not exited within `graceMs`. */
-async function endChild(
+export async function endChild(
   child: ChildProcess,
   signal: NodeJS.Signals = 'SIGTERM',
   graceMs = 2000,

@@ -24,6 +24,23 @@ export interface HostEvents {
   links: Record<string, RTCPeerConnectionState>;
 }
 
+/**
+ * The host's capture: a capture worklet node in `player`'s context (sources connect to it) whose
+ * frames go straight to `worker`, a host media worker.
+ */
+export function startCapture(player: Player, worker: MediaWorker): AudioWorkletNode {
+  const capture = new AudioWorkletNode(player.ctx, 'jamsesh-capture', {
+    numberOfInputs: 1,
+    numberOfOutputs: 0,
+    channelCount: 2,
+    channelCountMode: 'explicit',
+  });
+  const { port1, port2 } = new MessageChannel();
+  capture.port.postMessage({ type: 'port', port: port1 } satisfies CaptureIn, [port1]);
+  worker.post({ type: 'capture', port: port2 }, [port2]);
+  return capture;
+}
+
 const TICK_MS = 1000;
 /** A link not open this long after it was made (a lost offer, a failed ICE) is made anew. */
 const LINK_OPEN_TIMEOUT_MS = 10_000;
@@ -106,15 +123,7 @@ export class HostEngine extends TypedEmitter<HostEvents> {
       this.#ownNeedMs = m.needMs;
       this.decoderInUse = m.decoder;
     });
-    this.#capture = new AudioWorkletNode(player.ctx, 'jamsesh-capture', {
-      numberOfInputs: 1,
-      numberOfOutputs: 0,
-      channelCount: 2,
-      channelCountMode: 'explicit',
-    });
-    const { port1, port2 } = new MessageChannel();
-    this.#capture.port.postMessage({ type: 'port', port: port1 } satisfies CaptureIn, [port1]);
-    this.#worker.post({ type: 'capture', port: port2 }, [port2]);
+    this.#capture = startCapture(player, this.#worker);
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
   }
 

@@ -1,5 +1,6 @@
 import { MEDIA_SAMPLE_RATE } from '../../protocol/media.js';
 import { OutputClock } from '../../sync/OutputClock.js';
+import { OutputFallback, type OutputSource } from '../../sync/OutputFallback.js';
 import type { PlayoutStats } from '../../sync/PlayoutCore.js';
 import type { MediaWorker } from './MediaWorker.js';
 import { unreportedOutputLatencyMs } from './platformLatency.js';
@@ -25,6 +26,8 @@ const DEFAULT_OUTPUT_LATENCY_S = 0.04;
  */
 export class Player {
   readonly outputClock = new OutputClock({ unreportedMs: unreportedOutputLatencyMs(navigator.userAgent) });
+  /** What the output clock is fed: getOutputTimestamp(), or currentTime where that is impossible. */
+  readonly #fallback = new OutputFallback();
   readonly gain: GainNode;
   readonly analyser: AnalyserNode;
   #stats: PlayoutStats | null = null;
@@ -136,12 +139,26 @@ export class Player {
     void this.ctx.close().catch(() => {});
   }
 
+  /** Where the output clock's readings come from (OutputFallback: WebKitGTK's gOT is not usable). */
+  get outputSource(): OutputSource {
+    return this.#fallback.source;
+  }
+
   #read(): void {
-    if (this.ctx.state !== 'running') return;
-    const ts = this.ctx.getOutputTimestamp();
-    if (ts.contextTime !== undefined && ts.performanceTime !== undefined) {
-      this.outputClock.addReading(ts.contextTime, ts.performanceTime, performance.timeOrigin);
-    }
+    const ctx = this.ctx;
+    if (ctx.state !== 'running') return;
+    const ts = ctx.getOutputTimestamp();
+    const before = this.#fallback.source;
+    const r = this.#fallback.read({
+      contextTime: ts.contextTime,
+      performanceTime: ts.performanceTime,
+      currentTime: ctx.currentTime,
+      latencySec: ctx.baseLatency + (ctx.outputLatency || 0),
+      now: performance.now(),
+    });
+    // Readings of one source only: the other's level may be anywhere.
+    if (this.#fallback.source !== before) this.outputClock.reset();
+    if (r) this.outputClock.addReading(r.contextTimeSec, r.performanceTimeMs, performance.timeOrigin);
     this.#sendOutput();
   }
 

@@ -147,6 +147,7 @@ export function installTestHooks(audio: AudioSession): void {
         outputClock: player
           ? {
               ready: player.outputClock.ready,
+              source: player.outputSource,
               steps: player.outputClock.steps,
               ignored: player.outputClock.ignored,
               scatterMs: player.outputClock.scatterMs,
