@@ -21,6 +21,7 @@ import { ClickDetector } from '../media/testClickDetector.js';
 import { attachProbe } from '../media/testProbe.js';
 import { FrameDecoder } from '../media/worker/FrameDecoder.js';
 import type { FromWorker } from '../media/worker/messages.js';
+import { webCodecsOpus } from '../media/worker/WebCodecsOpus.js';
 import type { ContextReading, LoopbackLab, LoopbackReport, LoopbackWindow } from './loopbackApi.js';
 
 const READ_EVERY_MS = 250;
@@ -54,9 +55,16 @@ async function start({ delayMs }: { delayMs: number }): Promise<void> {
   const hostPlayer = await Player.create();
   const host = new MediaWorker();
   const hostPlayout = hostPlayer.connect(host);
-  host.post({ type: 'init', role: 'host', sampleRate: hostPlayer.ctx.sampleRate, playout: hostPlayout }, [
-    hostPlayout,
-  ]);
+  host.post(
+    {
+      type: 'init',
+      role: 'host',
+      sampleRate: hostPlayer.ctx.sampleRate,
+      playout: hostPlayout,
+      decoder: 'webcodecs',
+    },
+    [hostPlayout],
+  );
   host.post({ type: 'delay', delayMs, mode: 'live' });
   host.post({ type: 'local-playback', enabled: false });
   host.on('state', (m: FromWorker) => {
@@ -67,7 +75,10 @@ async function start({ delayMs }: { delayMs: number }): Promise<void> {
   const player = await Player.create();
   const listener = new MediaWorker();
   const playout = player.connect(listener);
-  listener.post({ type: 'init', role: 'listener', sampleRate: player.ctx.sampleRate, playout }, [playout]);
+  listener.post(
+    { type: 'init', role: 'listener', sampleRate: player.ctx.sampleRate, playout, decoder: 'webcodecs' },
+    [playout],
+  );
   listener.post({ type: 'delay', delayMs, mode: 'live' });
   listener.on('state', (m: FromWorker) => {
     if (m.type === 'listener') r.listener = { ...m };
@@ -146,7 +157,7 @@ function clickFinder(delayMs: number, r: LoopbackReport): (packet: ArrayBuffer) 
       const inFrameMs = ((n - seq * FRAME_SAMPLES) / MEDIA_SAMPLE_RATE) * 1000;
       r.expectedClicks.push(t + inFrameMs - OPUS_DELAY_MS + delayMs);
     });
-  });
+  }, webCodecsOpus);
   return (packet) => {
     const parsed = decodeAudioFrame(packet.slice(0));
     if (!parsed.ok) return;
