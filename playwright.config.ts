@@ -73,6 +73,9 @@ export default defineConfig({
       retries: 1,
       use: { baseURL: `http://127.0.0.1:${netPort}` },
     },
+    // Firefox ESR (puppeteer-core over WebDriver BiDi) in jams with Chromium pages; its audio on a
+    // private PulseAudio daemon.
+    { name: 'firefox', testMatch: 'firefox.spec.ts', retries: 1 },
     // Its own coturn and a server with TURN_TTL of a few seconds, started by the spec.
     { name: 'turn-refresh', testMatch: 'turn-refresh.spec.ts', retries: 1 },
     // A page that is not a secure context: plain http at a name Chromium maps to 127.0.0.1.

@@ -1,5 +1,6 @@
 import { MEDIA_SAMPLE_RATE } from '../../protocol/media.js';
 import { OutputClock } from '../../sync/OutputClock.js';
+import { OutputReadings } from '../../sync/OutputReadings.js';
 import type { PlayoutStats } from '../../sync/PlayoutCore.js';
 import type { MediaWorker } from './MediaWorker.js';
 import { localNow } from './worker/clock.js';
@@ -22,6 +23,8 @@ const READ_EVERY_MS = 25;
  */
 export class Player {
   readonly outputClock = new OutputClock();
+  /** What this browser's getOutputTimestamp() means (Firefox's differs from Chromium's). */
+  readonly outputReadings = new OutputReadings();
   readonly gain: GainNode;
   readonly analyser: AnalyserNode;
   #stats: PlayoutStats | null = null;
@@ -131,9 +134,26 @@ export class Player {
 
   #read(): void {
     if (this.ctx.state !== 'running') return;
+    const beforeMs = performance.now();
     const ts = this.ctx.getOutputTimestamp();
+    const currentTimeSec = this.ctx.currentTime;
+    const afterMs = performance.now();
     if (ts.contextTime !== undefined && ts.performanceTime !== undefined) {
-      this.outputClock.addReading(ts.contextTime, ts.performanceTime, performance.timeOrigin);
+      const { reading, switched } = this.outputReadings.add({
+        contextTimeSec: ts.contextTime,
+        performanceTimeMs: ts.performanceTime,
+        currentTimeSec,
+        outputLatencySec: this.ctx.outputLatency ?? 0,
+        beforeMs,
+        afterMs,
+      });
+      if (switched) this.outputClock.reset();
+      if (reading)
+        this.outputClock.addReading(
+          reading.contextTimeSec,
+          reading.performanceTimeMs,
+          performance.timeOrigin,
+        );
     }
     this.#sendOutput();
   }

@@ -146,6 +146,7 @@ export function installTestHooks(audio: AudioSession): void {
               steps: player.outputClock.steps,
               ignored: player.outputClock.ignored,
               scatterMs: player.outputClock.scatterMs,
+              readings: player.outputReadings.kind,
             }
           : null,
         renderLeadMs: player?.renderLeadMs() ?? null,
