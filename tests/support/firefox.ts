@@ -56,6 +56,9 @@ export async function launchFirefox(pulse: PulseServer, sink: string): Promise<B
     extraPrefsFirefox: FIREFOX_PREFS,
     env,
     timeout: 60_000,
+    // A page call that never returns (seen on a loaded machine) fails within this, not at the
+    // test's timeout (puppeteer's default is 180 s).
+    protocolTimeout: 30_000,
   });
 }
 
