@@ -65,6 +65,10 @@ export default defineConfig({
     { name: 'files', testMatch: 'files.spec.ts', retries: 1 },
     { name: 'sync', testMatch: 'sync.spec.ts', retries: 1 },
     { name: 'drops', testMatch: 'drops.spec.ts', retries: 1 },
+    // The WebAssembly Opus decoder against WebCodecs: same samples, and a forced listener in step.
+    { name: 'decoders', testMatch: 'decoders.spec.ts', retries: 1 },
+    // A phone's parts: installability, lock screen, Screen Wake Lock, the narrow layout.
+    { name: 'phone', testMatch: 'phone.spec.ts', retries: 1 },
     // Real audio output: a Chromium process per person, each into its own PulseAudio sink.
     { name: 'speakers', testMatch: 'speakers.spec.ts', retries: 1 },
     {

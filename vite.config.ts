@@ -15,6 +15,9 @@ export default defineConfig(({ mode }) => ({
     target: 'es2022',
     sourcemap: true,
   },
+  // The media worker is a module worker; ES output lets it load the WebAssembly Opus decoder as a
+  // chunk of its own, fetched only by a device that decodes with it (worker/WasmOpus.ts).
+  worker: { format: 'es' },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   server: {
     // `npm run dev`: Vite serves the app, the Node server (npm run dev:server) the WebSocket.

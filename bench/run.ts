@@ -3,11 +3,12 @@
  * Chromium on this machine. Prints a table, the comparison and the issue's targets (PASS/MISS).
  *
  *   npm run bench -- [--listeners 2..5 (3)] [--seconds 30..60 (40)] [--jbt ms (300)]
- *                    [--runs live,party,playback,webrtc-jbt,webrtc-default,net-clean,net-loss2,net-loss10,net-cap500,net-reorder,spk-1,spk-3]
+ *                    [--runs live,party,playback,webrtc-jbt,webrtc-default,net-clean,net-loss2,net-loss10,net-cap500,net-reorder,spk-1,spk-3,decode]
  *                    [--verbose] [--dump file.json]
  *
  * The net-* runs (the network section) put one listener behind the impairment relay (src/netem) in
- * front of a real coturn, which the benchmark starts on loopback.
+ * front of a real coturn, which the benchmark starts on loopback. The decode run times one
+ * listener's Opus decoding, WebCodecs against the WebAssembly fallback (bench/decode.ts).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBaseline } from './baseline.js';
 import { type BenchBrowser, launchBrowser } from './browser.js';
+import { type DecodeResult, decodeTable, runDecode } from './decode.js';
 import { runEngine } from './engine.js';
 import { type NetworkCondition, type NetworkResult, networkTable, runNetwork } from './network.js';
 import { comparisons, METHOD, table, targets } from './report.js';
@@ -35,6 +37,7 @@ const ALL_RUNS = [
   'webrtc-default',
   ...NET_RUNS,
   ...SPK_RUNS,
+  'decode',
 ] as const;
 type RunName = (typeof ALL_RUNS)[number];
 
@@ -118,6 +121,7 @@ async function main(): Promise<number> {
   const results: RunResult[] = [];
   const netResults: NetworkResult[] = [];
   const spkResults: SpeakerResult[] = [];
+  let decodeResults: DecodeResult[] = [];
   const failures: string[] = [];
   try {
     server = await startServer(ROOT);
@@ -137,6 +141,17 @@ async function main(): Promise<number> {
       const runLog = (line: string) => log(`${name}: ${line}`);
       runLog('starting');
       try {
+        if (name === 'decode') {
+          decodeResults = await runDecode({
+            browser: browser.browser,
+            browserPid: browser.pid,
+            baseURL: server.url,
+            seconds: options.seconds,
+            log: runLog,
+          });
+          runLog('done');
+          continue;
+        }
         if ((SPK_RUNS as readonly string[]).includes(name)) {
           // Its own PulseAudio and browser (tests/support/speakers.ts); the server is the main one.
           spkResults.push(
@@ -200,7 +215,9 @@ async function main(): Promise<number> {
 
   const out: string[] = [];
   const who =
-    results.length > 0 ? `host + ${options.listeners} listeners` : 'network and speaker sections only';
+    results.length > 0
+      ? `host + ${options.listeners} listeners`
+      : 'network, speaker and decode sections only';
   out.push(
     `JamSesh benchmark: ${who}, ${SETTLE_MS / 1000} s settling then ${options.seconds} s measured per run`,
   );
@@ -219,6 +236,7 @@ async function main(): Promise<number> {
   if (results.some((r) => r.kind === 'jamsesh')) out.push("Targets (the issue's)", ...targets(results), '');
   if (netResults.length > 0) out.push(...networkTable(netResults), '');
   if (spkResults.length > 0) out.push(...speakerTable(spkResults), '');
+  if (decodeResults.length > 0) out.push(...decodeTable(decodeResults, options.seconds), '');
   const notes = results.flatMap((r) => r.notes.map((n) => `  ${r.column}: ${n}`));
   if (notes.length > 0) out.push('Notes', ...notes, '');
   if (failures.length > 0) out.push('Runs that failed', ...failures.map((f) => `  ${f}`), '');
@@ -226,7 +244,7 @@ async function main(): Promise<number> {
   if (options.dump) {
     writeFileSync(
       options.dump,
-      JSON.stringify({ results, network: netResults, speakers: spkResults }, null, 1),
+      JSON.stringify({ results, network: netResults, speakers: spkResults, decode: decodeResults }, null, 1),
     );
     out.push('', `Raw measurements written to ${options.dump}`);
   }

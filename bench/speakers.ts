@@ -7,6 +7,7 @@ import {
   type SpeakerSkews,
   startSpeakerLab,
   waitAllInSync,
+  waitAllPlaying,
 } from '../tests/support/speakers.js';
 import { median, type Summary, summarize } from './stats.js';
 import { sleep } from './wait.js';
@@ -67,6 +68,8 @@ export async function runSpeakers(opts: {
     if (!host) throw new Error('no host');
     await host.page.getByTestId('source-test').click();
     if (!(await waitAllInSync(host.page, people.length))) opts.log('not every device was seen in sync');
+    const silent = await waitAllPlaying(people);
+    if (silent.length > 0) opts.log(`not playing at the destination: ${silent.join('; ')}`);
     await sleep(5000);
     opts.log('measuring before calibration');
     const before = await measureSpeakers(lab, people, opts.seconds * 1000);

@@ -2,6 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { formatRoomCode } from '../protocol/index.js';
 import type { AudioSession } from './media/AudioSession.js';
+import type { PhoneSession } from './phone/PhoneSession.js';
 import type { JamClient } from './state/JamClient.js';
 import { statusText } from './state/status.js';
 import { Landing } from './ui/Landing.js';
@@ -10,7 +11,7 @@ import { RoomPage } from './ui/RoomPage.js';
 import { useJamState } from './ui/useJamState.js';
 
 /** The whole app: a status banner over one page, chosen from the JamClient's state. */
-export function App({ jam, audio }: { jam: JamClient; audio: AudioSession }) {
+export function App({ jam, audio, phone }: { jam: JamClient; audio: AudioSession; phone: PhoneSession }) {
   const state = useJamState(jam);
   const banner = statusText(state);
   const inRoom = state.room && !state.ended ? state.room.room.code : null;
@@ -25,7 +26,7 @@ export function App({ jam, audio }: { jam: JamClient; audio: AudioSession }) {
       <RoomEnded reason={state.ended.reason} wasHost={state.ended.wasHost} onBack={() => jam.backToStart()} />
     );
   } else if (state.room) {
-    page = <RoomPage jam={jam} audio={audio} state={state} room={state.room} />;
+    page = <RoomPage jam={jam} audio={audio} phone={phone} state={state} room={state.room} />;
   } else if (state.restoring) {
     page = <Rejoining onCancel={() => jam.leave()} />;
   } else {

@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { App } from './App.js';
 import { AudioSession } from './media/AudioSession.js';
 import { SignalingClient, signalingUrl } from './net/SignalingClient.js';
+import { PhoneSession } from './phone/PhoneSession.js';
 import { JamClient } from './state/JamClient.js';
 import { browserStore, PlaceStore } from './state/PlaceStore.js';
 import './styles.css';
@@ -31,10 +32,18 @@ document.addEventListener('visibilitychange', () => {
 });
 
 const audio = new AudioSession(jam, signaling);
+// Phones hide the page when the screen locks: the app says how it comes back in step.
+let hiddenAt: number | null = document.visibilityState === 'visible' ? null : performance.now();
 document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible') audio.wake();
+  if (document.visibilityState !== 'visible') {
+    hiddenAt ??= performance.now();
+    return;
+  }
+  audio.wake(hiddenAt === null ? 0 : performance.now() - hiddenAt);
+  hiddenAt = null;
 });
+const phone = new PhoneSession(audio, jam);
 testHooks?.installTestHooks(audio);
 
 const root = document.getElementById('app');
-if (root) render(<App jam={jam} audio={audio} />, root);
+if (root) render(<App jam={jam} audio={audio} phone={phone} />, root);

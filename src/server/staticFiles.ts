@@ -23,6 +23,9 @@ const TYPES: Record<string, string> = {
  * needs for SharedArrayBuffer between the decoder and the AudioWorklet. The CSP allows only our own
  * scripts, so a chat line can never become code even if a rendering bug slipped through;
  * `connect-src 'self'` covers our own ws:/wss: too (CSP3), and no other socket.
+ * 'wasm-unsafe-eval' lets our own scripts compile WebAssembly (the Opus decoder for browsers
+ * without WebCodecs audio, whose wasm comes inside our script) and nothing more: no eval, no
+ * Function(), no script from anywhere else.
  */
 export const SECURITY_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -31,7 +34,7 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Content-Security-Policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; media-src 'self' blob: mediastream:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; media-src 'self' blob: mediastream:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 };
 
 /**

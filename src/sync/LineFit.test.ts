@@ -65,6 +65,17 @@ describe('OutputClock', () => {
     expect(clock.contextTimeAt(clock.localTimeOf(1.234))).toBeCloseTo(1.234, 6);
   });
 
+  it('puts the sound later by what the platform leaves out of its reports (Apple: 100 ms)', () => {
+    const reported = new OutputClock();
+    const apple = new OutputClock({ unreportedMs: 100 });
+    for (let c = 0.02; c < 3; c += 0.02) {
+      reported.addReading(c, 531 + c * 1000, 1.795e12);
+      apple.addReading(c, 531 + c * 1000, 1.795e12);
+    }
+    expect(apple.localTimeOf(2) - reported.localTimeOf(2)).toBeCloseTo(100, 6);
+    expect(apple.contextTimeAt(reported.localTimeOf(2) + 100)).toBeCloseTo(2, 6);
+  });
+
   const origin = 1.795e12;
   /** Readings every 25 ms of context time from `from` to `to` s, output `latency(c)` ms behind, +200 ppm. */
   function feed(clock: OutputClock, from: number, to: number, latency: (c: number) => number): void {

@@ -47,9 +47,13 @@ interface Reading {
  *   reading delayed by an OS stall does not move it; a run that keeps moving (the latency estimate
  *   ramping for seconds) is not believed, and the line holds until the readings agree again.
  * In Chromium `contextTime` already includes the output delay, so `outputLatency` is not
- * subtracted again.
+ * subtracted again. A platform known to report its output too early (`unreportedMs`: Apple's
+ * WebKit, platformLatency.ts) has every reading moved that much later, until calibration measures
+ * the device itself.
  */
 export class OutputClock {
+  /** Added to every reading (ms): output delay the platform leaves out of its reports. */
+  readonly unreportedMs: number;
   /** The slope: readings within OFF_LINE_MS of the line. */
   readonly #fit = new LineFit(
     {
@@ -71,6 +75,10 @@ export class OutputClock {
   #ignored = 0;
   #rms = Number.POSITIVE_INFINITY;
 
+  constructor(options: { unreportedMs?: number } = {}) {
+    this.unreportedMs = options.unreportedMs ?? 0;
+  }
+
   /**
    * One `getOutputTimestamp()` reading. `timeOrigin` turns its performanceTime into the local clock.
    * Readings from before the output started (performanceTime 0) are ignored.
@@ -78,7 +86,7 @@ export class OutputClock {
   addReading(contextTimeSec: number, performanceTimeMs: number, timeOrigin: number): void {
     if (!(performanceTimeMs > 0) || !(contextTimeSec > 0)) return;
     const x = contextTimeSec * 1000;
-    const y = timeOrigin + performanceTimeMs;
+    const y = timeOrigin + performanceTimeMs + this.unreportedMs;
     const line = this.#line;
     if (!line) {
       this.#first({ x, y });

@@ -140,6 +140,19 @@ export async function describeDevices(
   return lines.join('\n');
 }
 
+/**
+ * Lets the playout settle for `settleMs`, then records `ms` of clicks at every page's output: the
+ * local times (one clock for all pages of this machine) at which each page's clicks left it.
+ */
+export async function recordClicks(pages: Page[], settleMs = 5000, ms = 10_000): Promise<number[][]> {
+  const first = pages[0] as Page;
+  await first.waitForTimeout(settleMs);
+  const from = await hooks(first).now();
+  await first.waitForTimeout(ms);
+  const to = from + ms;
+  return Promise.all(pages.map(async (p) => (await hooks(p).clicks()).filter((t) => t >= from && t < to)));
+}
+
 /** Waits until this device's own member entry says it is in sync. */
 export async function expectInSync(page: Page, timeout = 30_000): Promise<void> {
   await expect(

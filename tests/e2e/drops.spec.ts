@@ -15,6 +15,14 @@ async function clicksOver(people: Person[], ms: number): Promise<number[][]> {
 
 const inSync = (person: Person, timeout?: number) => expectInSync(person.page, timeout);
 
+/** Sets what `document.visibilityState` says and fires visibilitychange, as a phone's lock does. */
+async function setVisibility(page: Person['page'], state: 'hidden' | 'visible'): Promise<void> {
+  await page.evaluate((s) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => s });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, state);
+}
+
 async function startClickTrack(host: Person, listeners: Person[]): Promise<void> {
   await host.page.getByTestId('source-test').click();
   for (const l of listeners) await expect(l.page.getByTestId('now-playing')).toContainText(/click track/i);
@@ -134,13 +142,20 @@ test.describe('surviving drops', () => {
     test.setTimeout(120_000);
     const { ana, ben } = await jamOfThree(person);
 
+    // A phone locks: its page is hidden (emulated: headless Chromium never hides a page) and its
+    // audio output suspended.
+    await setVisibility(ana.page, 'hidden');
     await hooks(ana.page).suspendOutput();
     await ben.page.waitForTimeout(4000);
-    // The page comes back into view: the app resumes the output by itself.
+    // The page comes back into view: the app resumes the output by itself, and says so.
     const wokeAt = Date.now();
-    await ana.page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    await setVisibility(ana.page, 'visible');
+    await expect(ana.page.getByTestId('back-in-step')).toContainText(/catching up/i);
     await inSync(ana, 15_000);
     const syncedMs = Date.now() - wokeAt;
+    const back = ana.page.getByTestId('back-in-step');
+    await expect(back).toHaveAttribute('data-in-step', 'true');
+    console.log(`the page says: ${await back.textContent({ timeout: 1000 }).catch(() => '(gone already)')}`);
     await ana.page.waitForTimeout(1000);
     await expectInStep(ana, ben, `woke after 4 s asleep; in sync ${syncedMs} ms later; then `);
   });

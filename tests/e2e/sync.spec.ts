@@ -1,5 +1,12 @@
 import { waitAllInSync } from '../support/members.js';
-import { compareClicks, describeDevices, expectInSync, hooks, quantile } from './audio-helpers.js';
+import {
+  compareClicks,
+  describeDevices,
+  expectInSync,
+  hooks,
+  quantile,
+  recordClicks,
+} from './audio-helpers.js';
 import { expect, hostJam, joinJam, test } from './fixtures.js';
 
 test.describe('synchronized audio', () => {
@@ -23,13 +30,7 @@ test.describe('synchronized audio', () => {
     expect(await waitAllInSync(hana.page, 4, 30_000)).toBe(true);
 
     // Record 10 s of clicks (one every 500 ms) at every device's output.
-    await hana.page.waitForTimeout(5000);
-    const from = await hooks(hana.page).now();
-    await hana.page.waitForTimeout(10_000);
-    const to = from + 10_000;
-    const clicks = await Promise.all(
-      everyone.map(async (p) => (await hooks(p.page).clicks()).filter((t) => t >= from && t < to)),
-    );
+    const clicks = await recordClicks(everyone.map((p) => p.page));
     console.log(`clicks per device in 10 s: ${clicks.map((c) => c.length).join(', ')}`);
     const { listenerSpread, toHost } = compareClicks(clicks, 500);
     const fmt = (xs: number[]) =>

@@ -18,12 +18,14 @@ const MARKERS = {
   probeWorklet: 'jamsesh-probe',
   speakerDelay: 'simulateSpeakerDelay',
   outputSuspension: 'suspendOutput',
+  decoderComparison: 'prepareDecodeTest',
 } as const;
 /** The test-only modules, as a source map names them. */
 const TEST_MODULES = [
   'media/testHooks.ts',
   'media/testProbe.ts',
   'media/testSpeakerDelay.ts',
+  'media/testDecoders.ts',
   'probe.worklet.ts',
 ];
 
@@ -70,6 +72,17 @@ describe('the build people run (dist/client)', () => {
     expect(sources.some((s) => s.endsWith('media/AudioSession.ts'))).toBe(true);
     expect(sources.filter((s) => TEST_MODULES.some((m) => s.endsWith(m)))).toEqual([]);
     expect(files.map((f) => f.name).filter((n) => n.includes('probe'))).toEqual([]);
+  });
+
+  it('keeps the WebAssembly Opus decoder in a chunk of its own, which the media worker only imports when it runs it', () => {
+    // A name the decoder's glue code calls into its wasm by; no other chunk carries it.
+    const withDecoder = holding(files, 'opus_frame_decoder_create').map((f) => f.name);
+    expect(withDecoder).toHaveLength(1);
+    const chunk = path.basename(withDecoder[0] as string);
+    expect(chunk).toMatch(/^opus-decoder-.+\.js$/);
+    const worker = code(files).find((f) => /^assets\/media\.worker-.+\.js$/.test(f.name));
+    expect(worker?.text).toContain(`import(\`./${chunk}\`)`);
+    expect(worker?.text).not.toMatch(new RegExp(`import[^(]*from\\s*["'\`]\\./${chunk}`));
   });
 });
 

@@ -264,7 +264,8 @@ describe('the HTTP side', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('JamSesh');
     expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
-    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    // Our own scripts only; WebAssembly compiled by them (the fallback Opus decoder), no eval.
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self' 'wasm-unsafe-eval';");
   });
 
   it('refuses WebSocket upgrades from a foreign origin and accepts its own', async () => {

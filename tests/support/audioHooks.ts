@@ -31,6 +31,12 @@ export const hooks = (page: Evaluates) => ({
   linkStats: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.linkStats()),
   routes: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.routes()),
   now: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.now()),
+  prepareDecodeTest: (seconds: number) =>
+    page.evaluate((s) => (window as unknown as TestHooksWindow).__jamsesh.prepareDecodeTest(s), seconds),
+  decodePrepared: (kind: 'webcodecs' | 'wasm') =>
+    page.evaluate((k) => (window as unknown as TestHooksWindow).__jamsesh.decodePrepared(k), kind),
+  compareDecodes: () =>
+    page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.compareDecodes()),
   snapshot: <S = Record<string, unknown>>() =>
     page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.snapshot()) as Promise<S>,
 });

@@ -116,6 +116,35 @@ export async function openSpeakerRoom(
   return people;
 }
 
+/**
+ * Waits until every page's click detector hears the click track at its audio destination (a click
+ * in the last 1.5 s of its own clock): a page plays only once its output clock has settled, which
+ * on a loaded machine can take seconds after everyone was seen in sync. Resolves with who is not
+ * playing after `timeoutMs` (empty: all are), each with its audio state, for the failure message.
+ */
+export async function waitAllPlaying(people: SpeakerPerson[], timeoutMs = 30_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const silent: SpeakerPerson[] = [];
+    for (const p of people) {
+      const h = hooks(p.page);
+      const [now, clicks] = await Promise.all([h.now(), h.clicks()]);
+      if (!clicks.some((t) => t > now - 1500 && t <= now + 1000)) silent.push(p);
+    }
+    if (silent.length === 0) return [];
+    if (Date.now() > deadline) {
+      return Promise.all(
+        silent.map(async (p) => {
+          const snap = await hooks(p.page).snapshot();
+          const state = snap.state as { phase?: string } | undefined;
+          return `${p.who} (audio ${state?.phase}, output clock ${JSON.stringify(snap.outputClock)}, playout ${JSON.stringify(snap.playout)})`;
+        }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 export interface SpeakerSkews {
   /** Per listener: each of its clicks at its speaker less the host's same click (ms, + later). */
   speaker: number[][];

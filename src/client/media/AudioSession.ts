@@ -2,15 +2,24 @@ import type { IceServer, Member, Role, SignalPayload } from '../../protocol/inde
 import type { CalibrationState, NowPlaying, SourceKind, SyncMode, SyncStatus } from '../../protocol/media.js';
 import type { SignalingClient } from '../net/SignalingClient.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
+import { advance, type BackInStep, shown } from '../phone/backInStep.js';
 import type { AppState, JamClient } from '../state/JamClient.js';
 import { type CalibrationProgress, type CalibrationRoom, CalibrationRun } from './CalibrationRun.js';
 import {
+  type BrowserFeatures,
   type Capabilities,
   capabilities,
   detectFeatures,
   type RoleSupport,
   readFeatures,
 } from './capabilities.js';
+import {
+  chooseDecoder,
+  type DecoderKind,
+  type DecoderSetting,
+  readDecoderSetting,
+  storeDecoderSetting,
+} from './decoderChoice.js';
 import { FileQueue } from './FileQueue.js';
 import { HostEngine } from './HostEngine.js';
 import { ListenerEngine } from './ListenerEngine.js';
@@ -61,6 +70,13 @@ export interface AudioState {
   relayOnly: boolean;
   /** The server offers a TURN relay in this room. */
   relayAvailable: boolean;
+  /**
+   * Decode with WebAssembly even where WebCodecs could (remembered per device, or `?decoder=` for
+   * one page): taken up when this device next starts its audio (joins, or reloads).
+   */
+  decoderSetting: DecoderSetting;
+  /** Back from the background: catching up, then in step again (null: nothing to say). */
+  back: BackInStep | null;
 }
 
 export interface AudioSessionEvents {
@@ -70,7 +86,8 @@ export interface AudioSessionEvents {
 /** The page's globals, as capability detection reads them. */
 const SCOPE = globalThis as unknown as Record<string, unknown>;
 /** From the constructors the page has, until the codecs answer (detectFeatures). */
-const FIRST_CAPABILITIES = capabilities(readFeatures(SCOPE));
+const FIRST_FEATURES = readFeatures(SCOPE);
+const FIRST_CAPABILITIES = capabilities(FIRST_FEATURES);
 const VOLUME_KEY = 'jamsesh.volume';
 const RELAY_KEY = 'jamsesh.relayOnly';
 const STATUS_EVERY_MS = 1000;
@@ -100,7 +117,10 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     link: 'none',
     relayOnly: readNumber(RELAY_KEY, 0) === 1,
     relayAvailable: false,
+    decoderSetting: readDecoderSetting(),
+    back: null,
   };
+  #features: BrowserFeatures = FIRST_FEATURES;
   #iceServers: IceServer[] = [];
   #player: Player | null = null;
   #playerPromise: Promise<Player | null> | null = null;
@@ -150,6 +170,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     // constructors stand for them (the answer comes within milliseconds, long before a click).
     void detectFeatures(SCOPE).then((features) => {
       if (this.#closed) return;
+      this.#features = features;
       const caps = capabilities(features);
       this.#set({ capabilities: caps, support: supportFor(caps, this.#state.role) });
       this.#sync(this.jam.state);
@@ -186,13 +207,18 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
   }
 
   /**
-   * The page is back in view (a phone woke, a tab was shown again): a context the system suspended
-   * meanwhile is resumed (the person has interacted with the page before, so browsers allow it);
-   * the playout then finds its place again from the output clock.
+   * The page is back in view (a phone woke, a tab was shown again) after `hiddenMs` hidden: a
+   * context the system suspended meanwhile is resumed (the person has interacted with the page
+   * before, so browsers allow it); the playout then finds its place again from the output clock,
+   * and `back` says so until this device is in step again.
    */
-  wake(): void {
+  wake(hiddenMs = 0): void {
     const player = this.#player;
     if (player && !player.running) void player.resume().catch(() => {});
+    if (this.#roomCode !== null && this.#state.support.ok) {
+      const back = shown(hiddenMs, performance.now());
+      if (back) this.#set({ back });
+    }
   }
 
   setVolume(volume: number): void {
@@ -271,6 +297,17 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     this.#set({ relayOnly });
     this.#host?.applyIce();
     this.#listener?.applyIce();
+  }
+
+  /** Decode with WebAssembly ('wasm') or the best this browser has ('auto'), from the next start. */
+  setDecoderSetting(setting: DecoderSetting): void {
+    storeDecoderSetting(setting);
+    this.#set({ decoderSetting: setting });
+  }
+
+  /** The decoder a new engine runs; only asked where this device can listen, so there is one. */
+  #decoder(): DecoderKind {
+    return chooseDecoder(this.#features, this.#state.decoderSetting) ?? 'wasm';
   }
 
   #ice(): IceOptions {
@@ -385,7 +422,7 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
     };
     if (room.self.role === 'host') {
       if (!this.#host) {
-        const host = new HostEngine(player, room.self.peerId, () => this.#ice(), sendSignal);
+        const host = new HostEngine(player, room.self.peerId, () => this.#ice(), sendSignal, this.#decoder());
         host.setOffset(this.outputs.offsetMs, this.outputs.calibration);
         host.on('syncTable', (syncTable) => this.#set({ syncTable }));
         host.on('session', (session) => this.#set({ session }));
@@ -397,7 +434,13 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       }
       this.#syncLinks(this.#host, room.members, app.live);
     } else if (!this.#listener) {
-      const listener = new ListenerEngine(player, room.room.hostId, () => this.#ice(), sendSignal);
+      const listener = new ListenerEngine(
+        player,
+        room.room.hostId,
+        () => this.#ice(),
+        sendSignal,
+        this.#decoder(),
+      );
       listener.setOffset(this.outputs.offsetMs, this.outputs.calibration);
       listener.on('chirp', ({ atMs }) => {
         const local = listener.localTimeOf(atMs);
@@ -529,11 +572,14 @@ export class AudioSession extends TypedEmitter<AudioSessionEvents> {
       error: null,
       calibrationRun: null,
       support: this.#state.capabilities.listen,
+      back: null,
     });
   }
 
   #set(patch: Partial<AudioState>): void {
     this.#state = { ...this.#state, ...patch };
+    if (this.#state.back && 'own' in patch)
+      this.#state = { ...this.#state, back: advance(this.#state.back, this.#state.own, performance.now()) };
     this.emit('change', this.#state);
   }
 }

@@ -8,6 +8,7 @@ import {
 } from '../../protocol/media.js';
 import { DelayPolicy } from '../../sync/DelayPolicy.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
+import type { DecoderKind } from './decoderChoice.js';
 import { MediaWorker } from './MediaWorker.js';
 import { type IceOptions, PeerLink } from './PeerLink.js';
 import { localNow, type Player } from './Player.js';
@@ -66,6 +67,8 @@ export class HostEngine extends TypedEmitter<HostEvents> {
   drops: Record<string, number> = {};
   /** Each listener's rung on the bitrate ladder. */
   rates: Record<string, LinkRate> = {};
+  /** The Opus decoder the worker says it runs for this device's own playout (null until it reports). */
+  decoderInUse: DecoderKind | null = null;
   /** The rung this device's own playout decodes (kbit/s). */
   #ownKbps = 0;
   #closedLinkRestarts = 0;
@@ -80,10 +83,14 @@ export class HostEngine extends TypedEmitter<HostEvents> {
     /** How links connect (read at each new link, so they use the latest TURN credentials). */
     readonly ice: () => IceOptions,
     readonly sendSignal: (to: string, payload: SignalPayload) => void,
+    /** The Opus decoder this device's media worker runs (decoderChoice.ts). */
+    decoder: DecoderKind,
   ) {
     super();
     const playout = player.connect(this.#worker);
-    this.#worker.post({ type: 'init', role: 'host', sampleRate: player.ctx.sampleRate, playout }, [playout]);
+    this.#worker.post({ type: 'init', role: 'host', sampleRate: player.ctx.sampleRate, playout, decoder }, [
+      playout,
+    ]);
     this.#worker.post({ type: 'delay', delayMs: this.policy.delayMs, mode: this.policy.mode });
     this.#worker.on('state', (m) => {
       if (m.type !== 'host') return;
@@ -97,6 +104,7 @@ export class HostEngine extends TypedEmitter<HostEvents> {
       this.#ownKbps = m.ownKbps;
       this.#streamId = m.streamId;
       this.#ownNeedMs = m.needMs;
+      this.decoderInUse = m.decoder;
     });
     this.#capture = new AudioWorkletNode(player.ctx, 'jamsesh-capture', {
       numberOfInputs: 1,

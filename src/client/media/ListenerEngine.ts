@@ -10,6 +10,7 @@ import {
 import type { ClockEstimate } from '../../sync/ClockSync.js';
 import type { FrameOrderCounters } from '../../sync/FrameOrder.js';
 import { TypedEmitter } from '../net/TypedEmitter.js';
+import type { DecoderKind } from './decoderChoice.js';
 import { MediaWorker } from './MediaWorker.js';
 import { type IceOptions, PeerLink } from './PeerLink.js';
 import type { Player } from './Player.js';
@@ -58,12 +59,15 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
     /** How links connect (read at each new link, so they use the latest TURN credentials). */
     readonly ice: () => IceOptions,
     readonly sendSignal: (to: string, payload: SignalPayload) => void,
+    /** The Opus decoder this device's media worker runs (decoderChoice.ts). */
+    decoder: DecoderKind,
   ) {
     super();
     const playout = player.connect(this.#worker);
-    this.#worker.post({ type: 'init', role: 'listener', sampleRate: player.ctx.sampleRate, playout }, [
-      playout,
-    ]);
+    this.#worker.post(
+      { type: 'init', role: 'listener', sampleRate: player.ctx.sampleRate, playout, decoder },
+      [playout],
+    );
     this.#worker.on('state', (m) => {
       if (m.type !== 'listener') return;
       this.#state = m;
@@ -114,6 +118,11 @@ export class ListenerEngine extends TypedEmitter<ListenerEvents> {
   /** Decoder outputs of an unexpected length or timestamp (diagnostics). */
   get decodeOdd(): number {
     return this.#state?.decodeOdd ?? 0;
+  }
+
+  /** The Opus decoder the worker says it runs (null until its first report). */
+  get decoderInUse(): DecoderKind | null {
+    return this.#state?.decoder ?? null;
   }
 
   get scheduleJumps(): ScheduleJumps | null {

@@ -3,6 +3,7 @@ import { OutputClock } from '../../sync/OutputClock.js';
 import { OutputReadings } from '../../sync/OutputReadings.js';
 import type { PlayoutStats } from '../../sync/PlayoutCore.js';
 import type { MediaWorker } from './MediaWorker.js';
+import { unreportedOutputLatencyMs } from './platformLatency.js';
 import { localNow } from './worker/clock.js';
 import captureUrl from './worklets/capture.worklet.ts?worker&url';
 import type { PlayoutIn } from './worklets/playout.worklet.js';
@@ -12,6 +13,8 @@ export { localNow };
 
 /** How often the output clock is read (and sent to the media worker). */
 const READ_EVERY_MS = 25;
+/** An output latency to assume where the browser reports none (Safari before 18.4). */
+const DEFAULT_OUTPUT_LATENCY_S = 0.04;
 
 /**
  * This device's audio output: one AudioContext at 48 kHz running the playout worklet, a volume and
@@ -22,7 +25,7 @@ const READ_EVERY_MS = 25;
  * latency for seconds and underruns its first audible start (measured here; docs/sync.md).
  */
 export class Player {
-  readonly outputClock = new OutputClock();
+  readonly outputClock = new OutputClock({ unreportedMs: unreportedOutputLatencyMs(navigator.userAgent) });
   /** What this browser's getOutputTimestamp() means (Firefox's differs from Chromium's). */
   readonly outputReadings = new OutputReadings();
   readonly gain: GainNode;
@@ -120,7 +123,11 @@ export class Player {
    * sees it. Part of the delay this device needs.
    */
   renderLeadMs(): number {
-    if (!this.outputClock.ready) return this.ctx.outputLatency * 1000 + this.ctx.baseLatency * 1000;
+    if (!this.outputClock.ready) {
+      // Safari before 18.4 has no outputLatency: assume a typical 40 ms until readings come.
+      const reported = (this.ctx.outputLatency ?? DEFAULT_OUTPUT_LATENCY_S) + (this.ctx.baseLatency ?? 0);
+      return reported * 1000 + this.outputClock.unreportedMs;
+    }
     return this.outputClock.localTimeOf(this.ctx.currentTime) - localNow();
   }
 

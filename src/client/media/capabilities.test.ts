@@ -36,11 +36,14 @@ function browser(parts: {
   userAgent: string;
   userAgentData?: unknown;
   trackProcessor?: boolean;
+  /** Every browser that could play has WebAssembly; a scope without it stands for one that has not. */
+  webAssembly?: boolean;
 }): Record<string, unknown> {
   const codecs = parts.webCodecs !== 'none';
   return {
     isSecureContext: parts.secure ?? true,
     AudioContext: fn,
+    AudioWorklet: fn,
     AudioWorkletNode: fn,
     Worker: fn,
     RTCPeerConnection: fn,
@@ -49,6 +52,7 @@ function browser(parts: {
     AudioDecoder: codecs ? codec(true) : undefined,
     AudioEncoder: codecs ? codec(true) : undefined,
     MediaStreamTrackProcessor: parts.trackProcessor ? fn : undefined,
+    WebAssembly: parts.webAssembly === false ? undefined : { instantiate: fn, compile: fn },
     navigator: {
       userAgent: parts.userAgent,
       userAgentData: parts.userAgentData,
@@ -129,7 +133,10 @@ const SAFARI_18_IPHONE = browser({
   webCodecs: 'none',
   mediaDevices: { getUserMedia: fn },
 });
-/** Chromium at http://<LAN address>: Web Audio and WebRTC, but no worklet, codecs, capture or Client Hints. */
+/**
+ * Chromium at http://<LAN address>: Web Audio, WebRTC and WebAssembly, but no AudioWorklet (though
+ * it keeps AudioWorkletNode's constructor, measured in Chromium 156), codecs, capture or Client Hints.
+ */
 const CHROMIUM_INSECURE = {
   ...browser({
     secure: false,
@@ -137,7 +144,7 @@ const CHROMIUM_INSECURE = {
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0',
     mediaDevices: undefined,
   }),
-  AudioWorkletNode: undefined,
+  AudioWorklet: undefined,
 };
 
 const detect = async (scope: Record<string, unknown>): Promise<Capabilities> =>
@@ -157,6 +164,7 @@ describe('what a device can do in a jam, by browser', () => {
     for (const scope of [CHROME_DESKTOP, HEADLESS_CHROMIUM]) {
       expect(await detect(scope)).toEqual({
         listen: { ok: true },
+        decoder: 'webcodecs',
         host: { ok: true },
         sources: EVERY_SOURCE,
         mobile: false,
@@ -167,6 +175,7 @@ describe('what a device can do in a jam, by browser', () => {
   it('Chrome on Android listens and hosts from files, mic and the click track, not a tab', async () => {
     expect(await detect(CHROME_ANDROID)).toEqual({
       listen: { ok: true },
+      decoder: 'webcodecs',
       host: { ok: true },
       sources: NO_TAB,
       mobile: true,
@@ -177,16 +186,18 @@ describe('what a device can do in a jam, by browser', () => {
     // Nor has it MediaStreamTrackProcessor, which no role needs (calibration takes the Web Audio path).
     expect(await detect(FIREFOX_DESKTOP)).toEqual({
       listen: { ok: true },
+      decoder: 'webcodecs',
       host: { ok: true },
       sources: NO_TAB,
       mobile: false,
     });
   });
 
-  it('Firefox on Android can neither listen nor host: it has no WebCodecs audio', async () => {
+  it('Firefox on Android listens through the WebAssembly decoder but cannot host: it has no WebCodecs audio', async () => {
     expect(await detect(FIREFOX_ANDROID)).toEqual({
-      listen: { ok: false, cause: 'missing', missing: ['opusDecoder'] },
-      host: { ok: false, cause: 'missing', missing: ['opusDecoder', 'opusEncoder'] },
+      listen: { ok: true },
+      decoder: 'wasm',
+      host: { ok: false, cause: 'missing', missing: ['opusEncoder'] },
       sources: CANNOT_HOST,
       mobile: true,
     });
@@ -195,6 +206,7 @@ describe('what a device can do in a jam, by browser', () => {
   it('Safari 26 listens and hosts, on a Mac and an iPhone, but shares no tab', async () => {
     expect(await detect(SAFARI_26_MAC)).toEqual({
       listen: { ok: true },
+      decoder: 'webcodecs',
       host: { ok: true },
       sources: NO_TAB,
       mobile: false,
@@ -203,16 +215,25 @@ describe('what a device can do in a jam, by browser', () => {
     expect((await detect(SAFARI_26_IPHONE)).mobile).toBe(true);
   });
 
-  it('Safari before 26 (older iPhones) can neither listen nor host: no WebCodecs audio', async () => {
+  it('Safari before 26 (older iPhones) listens through the WebAssembly decoder but cannot host', async () => {
     const caps = await detect(SAFARI_18_IPHONE);
-    expect(caps.listen).toEqual({ ok: false, cause: 'missing', missing: ['opusDecoder'] });
-    expect(caps.host).toEqual({ ok: false, cause: 'missing', missing: ['opusDecoder', 'opusEncoder'] });
+    expect(caps.listen).toEqual({ ok: true });
+    expect(caps.decoder).toBe('wasm');
+    expect(caps.host).toEqual({ ok: false, cause: 'missing', missing: ['opusEncoder'] });
     expect(caps.sources).toEqual(CANNOT_HOST);
+  });
+
+  it('a browser with neither WebCodecs audio nor WebAssembly can neither listen nor host', async () => {
+    const caps = await detect({ ...SAFARI_18_IPHONE, WebAssembly: undefined });
+    expect(caps.listen).toEqual({ ok: false, cause: 'missing', missing: ['opusDecoder'] });
+    expect(caps.decoder).toBeNull();
+    expect(caps.host).toEqual({ ok: false, cause: 'missing', missing: ['opusDecoder', 'opusEncoder'] });
   });
 
   it('blames the plain-http address, not the parts it hides, in a page that is not a secure context', async () => {
     expect(await detect(CHROMIUM_INSECURE)).toEqual({
       listen: { ok: false, cause: 'insecure-context' },
+      decoder: null,
       host: { ok: false, cause: 'insecure-context' },
       sources: CANNOT_HOST,
       mobile: false,
@@ -230,9 +251,13 @@ describe('asking the codecs', () => {
     expect(OPUS_ENCODER_CONFIG).toMatchObject({ ...OPUS_DECODER_CONFIG, opus: { frameDuration: 10_000 } });
   });
 
-  it('a decoder that refuses Opus cannot listen; an encoder that refuses it cannot host', async () => {
+  it('a decoder that refuses Opus leaves listening to WebAssembly; an encoder that refuses it cannot host', async () => {
     const noDecode = await detect({ ...CHROME_DESKTOP, AudioDecoder: codec(false) });
-    expect(noDecode.listen).toEqual({ ok: false, cause: 'missing', missing: ['opusDecoder'] });
+    expect(noDecode.listen).toEqual({ ok: true });
+    expect(noDecode.decoder).toBe('wasm');
+    expect(noDecode.host).toEqual({ ok: true });
+    const neither = await detect({ ...CHROME_DESKTOP, AudioDecoder: codec(false), WebAssembly: undefined });
+    expect(neither.listen).toEqual({ ok: false, cause: 'missing', missing: ['opusDecoder'] });
     const noEncode = await detect({ ...CHROME_DESKTOP, AudioEncoder: codec(false) });
     expect(noEncode.listen).toEqual({ ok: true });
     expect(noEncode.host).toEqual({ ok: false, cause: 'missing', missing: ['opusEncoder'] });
@@ -263,6 +288,7 @@ describe('reading the features', () => {
     worker: true,
     webRtc: true,
     opusDecoder: true,
+    webAssembly: true,
     opusEncoder: true,
     microphone: true,
     displayMedia: true,
@@ -273,15 +299,24 @@ describe('reading the features', () => {
 
   it('reads each feature from the global scope', () => {
     expect(readFeatures(CHROME_DESKTOP)).toEqual(ALL);
-    expect(readFeatures({ ...CHROME_DESKTOP, Worker: undefined, HTMLAudioElement: undefined })).toEqual({
-      ...ALL,
-      worker: false,
-      files: false,
-    });
+    expect(
+      readFeatures({
+        ...CHROME_DESKTOP,
+        Worker: undefined,
+        HTMLAudioElement: undefined,
+        WebAssembly: undefined,
+      }),
+    ).toEqual({ ...ALL, worker: false, files: false, webAssembly: false });
   });
 
   it('lists what a browser lacks in a secure page, in a fixed order', () => {
-    const caps = capabilities({ ...ALL, webRtc: false, opusDecoder: false, audioWorklet: false });
+    const caps = capabilities({
+      ...ALL,
+      webRtc: false,
+      opusDecoder: false,
+      webAssembly: false,
+      audioWorklet: false,
+    });
     expect(caps.listen).toEqual({
       ok: false,
       cause: 'missing',

@@ -1,15 +1,12 @@
-import {
-  BITRATE_LADDER,
-  FRAME_SAMPLES,
-  MEDIA_CHANNELS,
-  MEDIA_SAMPLE_RATE,
-  START_RUNG,
-} from '../../protocol/mediaWire.js';
+import { BITRATE_LADDER, FRAME_SAMPLES, MEDIA_SAMPLE_RATE, START_RUNG } from '../../protocol/mediaWire.js';
+import { chooseDecoder, type DecoderKind } from './decoderChoice.js';
+import { OPUS_CONFIG } from './worker/OpusBackend.js';
 
 /**
  * What this device can do in a jam, by role, decided once when the page loads from what the
- * browser offers. A listener decodes and plays; a host also encodes (it decodes its own stream
- * too, so its codec delay matches the room's) and offers some of the sources. Browsers give a page
+ * browser offers. A listener decodes and plays (with WebCodecs, or else with the WebAssembly
+ * decoder the app brings); a host also encodes (it decodes its own stream too, so its codec delay
+ * matches the room's) and offers some of the sources. Browsers give a page
  * opened over plain http at a network address (not localhost) no secure context, and with it no
  * AudioWorklet, WebCodecs or capture: then the cause to tell is the address, not the parts.
  */
@@ -20,7 +17,11 @@ export interface BrowserFeatures {
   secureContext: boolean;
   /** AudioContext: the output. */
   audioContext: boolean;
-  /** AudioWorkletNode: the playout and capture worklets. */
+  /**
+   * AudioWorklet (what `ctx.audioWorklet` is) and AudioWorkletNode: the playout and capture
+   * worklets. Chromium keeps the node's constructor in a page that is not a secure context, where
+   * `audioWorklet` is missing (measured here): the node alone does not tell.
+   */
   audioWorklet: boolean;
   /** Module workers: the media worker. */
   worker: boolean;
@@ -28,6 +29,8 @@ export interface BrowserFeatures {
   webRtc: boolean;
   /** WebCodecs AudioDecoder that takes Opus at 48 kHz stereo: the media worker decodes every frame. */
   opusDecoder: boolean;
+  /** WebAssembly: where there is no such AudioDecoder, the media worker decodes with libopus in it. */
+  webAssembly: boolean;
   /** WebCodecs AudioEncoder that makes 10 ms Opus packets at 48 kHz stereo: the host's stream. */
   opusEncoder: boolean;
   /** `navigator.mediaDevices.getUserMedia`: microphone or line-in. */
@@ -42,7 +45,10 @@ export interface BrowserFeatures {
   mobile: boolean;
 }
 
-/** What a role needs, in the order a lack of them is told. */
+/**
+ * What a role needs, in the order a lack of them is told. `opusDecoder` stands for a way to decode
+ * Opus: WebCodecs, or WebAssembly to run the decoder that the app brings (decoderChoice.ts).
+ */
 export type RoleFeature =
   | 'audioContext'
   | 'audioWorklet'
@@ -71,6 +77,8 @@ export type SourceSupport =
 
 export interface Capabilities {
   listen: RoleSupport;
+  /** The Opus decoder this device uses unless told otherwise (null: it has none). */
+  decoder: DecoderKind | null;
   host: RoleSupport;
   sources: Record<HostSource, SourceSupport>;
   mobile: boolean;
@@ -86,7 +94,9 @@ const LISTEN_NEEDS: readonly RoleFeature[] = [
 const HOST_NEEDS: readonly RoleFeature[] = [...LISTEN_NEEDS, 'opusEncoder'];
 
 function roleSupport(features: BrowserFeatures, needs: readonly RoleFeature[]): RoleSupport {
-  const missing = needs.filter((f) => !features[f]);
+  const has = (f: RoleFeature) =>
+    f === 'opusDecoder' ? chooseDecoder(features, 'auto') !== null : features[f];
+  const missing = needs.filter((f) => !has(f));
   if (missing.length === 0) return { ok: true };
   if (!features.secureContext) return { ok: false, cause: 'insecure-context' };
   return { ok: false, cause: 'missing', missing };
@@ -110,6 +120,7 @@ export function capabilities(features: BrowserFeatures): Capabilities {
         : { ok: false, cause: 'unavailable' };
   return {
     listen,
+    decoder: listen.ok ? chooseDecoder(features, 'auto') : null,
     host,
     sources: { tab: source('tab'), file: source('file'), mic: source('mic'), test: source('test') },
     mobile: features.mobile,
@@ -117,11 +128,7 @@ export function capabilities(features: BrowserFeatures): Capabilities {
 }
 
 /** The codec settings the media worker uses, as `isConfigSupported` is asked about them. */
-export const OPUS_DECODER_CONFIG = {
-  codec: 'opus',
-  sampleRate: MEDIA_SAMPLE_RATE,
-  numberOfChannels: MEDIA_CHANNELS,
-} as const;
+export const OPUS_DECODER_CONFIG = OPUS_CONFIG;
 export const OPUS_ENCODER_CONFIG = {
   ...OPUS_DECODER_CONFIG,
   bitrate: BITRATE_LADDER[START_RUNG],
@@ -148,10 +155,12 @@ export function readFeatures(scope: Record<string, unknown>): BrowserFeatures {
     // A browser from before secure contexts has none of the rest either; those are what it lacks.
     secureContext: scope.isSecureContext !== false,
     audioContext: has('AudioContext'),
-    audioWorklet: has('AudioWorkletNode'),
+    audioWorklet: has('AudioWorklet') && has('AudioWorkletNode'),
     worker: has('Worker'),
     webRtc: has('RTCPeerConnection'),
     opusDecoder: has('AudioDecoder'),
+    webAssembly:
+      typeof (scope.WebAssembly as { instantiate?: unknown } | undefined)?.instantiate === 'function',
     opusEncoder: has('AudioEncoder'),
     microphone: typeof devices.getUserMedia === 'function',
     displayMedia: typeof devices.getDisplayMedia === 'function',

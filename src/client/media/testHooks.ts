@@ -1,4 +1,5 @@
 import type { AudioSession } from './AudioSession.js';
+import { compareDecodes, decodePrepared, prepareDecodeTest } from './testDecoders.js';
 import type { IceRoute, LinkBytes, SourceClick, TestHooks } from './testHooksApi.js';
 import { attachProbe } from './testProbe.js';
 import { simulateSpeakerDelay } from './testSpeakerDelay.js';
@@ -134,6 +135,9 @@ export function installTestHooks(audio: AudioSession): void {
       return routes;
     },
     now: localNow,
+    prepareDecodeTest,
+    decodePrepared,
+    compareDecodes,
     snapshot() {
       const player = audio.player;
       const est = audio.listener?.clock ?? null;
@@ -162,6 +166,7 @@ export function installTestHooks(audio: AudioSession): void {
               linkDrops: Object.values(audio.host.drops),
               linkRates: Object.values(audio.host.rates),
               iceRestarts: audio.host.iceRestarts,
+              decoder: audio.host.decoderInUse,
             }
           : null,
         listener: audio.listener
@@ -174,6 +179,7 @@ export function installTestHooks(audio: AudioSession): void {
               recovery: audio.listener.recovery,
               decodeOdd: audio.listener.decodeOdd,
               scheduleJumps: audio.listener.scheduleJumps,
+              decoder: audio.listener.decoderInUse,
             }
           : null,
       };

@@ -48,6 +48,39 @@ export interface TestHooks {
   routes(): Promise<IceRoute[]>;
   now(): number;
   snapshot(): Record<string, unknown>;
+  /**
+   * Encodes `seconds` of a test signal (a click every 500 ms over a quiet tone) with this browser's
+   * Opus encoder and the host's settings, for decodePrepared; returns the number of packets.
+   */
+  prepareDecodeTest(seconds: number): Promise<number>;
+  /** Decodes the prepared packets through FrameDecoder with one back-end, as fast as it takes them. */
+  decodePrepared(kind: 'webcodecs' | 'wasm'): Promise<DecodeRun>;
+  /** How the two back-ends' outputs of the prepared packets differ (after decodePrepared with each). */
+  compareDecodes(): DecodeComparison;
+}
+
+export interface DecodeRun {
+  kind: 'webcodecs' | 'wasm';
+  /** Wall time from the first packet given to the last frame out. */
+  ms: number;
+  audioSeconds: number;
+  frames: number;
+  /** Every output came with the stamp of its own packet, in order. */
+  inOrder: boolean;
+  /** FrameDecoder's counters. */
+  odd: number;
+  unmatched: number;
+  errors: number;
+}
+
+export interface DecodeComparison {
+  /** Samples of the left channel each back-end gave: [webcodecs, wasm]. */
+  samples: [number, number];
+  /** The sample at which each click first went loud, per back-end. */
+  clicks: { webcodecs: number[]; wasm: number[] };
+  /** Largest difference of one sample, and the difference's RMS over the signal's. */
+  maxDiff: number;
+  relativeRms: number;
 }
 
 export interface SourceClick {

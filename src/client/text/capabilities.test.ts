@@ -7,6 +7,7 @@ const UNAVAILABLE: SourceSupport = { ok: false, cause: 'unavailable' };
 const CANNOT: SourceSupport = { ok: false, cause: 'cannot-host' };
 const EVERYTHING: Capabilities = {
   listen: OK,
+  decoder: 'webcodecs',
   host: OK,
   sources: { tab: OK, file: OK, mic: OK, test: OK },
   mobile: false,
@@ -55,6 +56,22 @@ describe('what the pages say this device can do', () => {
       text: 'This browser can listen but not host (it lacks WebCodecs Opus encoding).',
       complete: false,
     });
+  });
+
+  it("says a browser without WebCodecs audio decoding listens with the app's own decoder", () => {
+    // Firefox on Android: no WebCodecs audio at all, so it decodes in WebAssembly and cannot encode.
+    const caps: Capabilities = {
+      ...PHONE,
+      decoder: 'wasm',
+      host: { ok: false, cause: 'missing', missing: ['opusEncoder'] },
+      sources: { tab: CANNOT, file: CANNOT, mic: CANNOT, test: CANNOT },
+    };
+    expect(describeCapabilities(caps)?.text).toBe(
+      "This phone can listen (with the app's own Opus decoder) but not host (it lacks WebCodecs Opus encoding).",
+    );
+    expect(describeCapabilities({ ...EVERYTHING, decoder: 'wasm' })?.text).toBe(
+      "This browser can host and listen (with the app's own Opus decoder).",
+    );
   });
 
   it('leaves a device that cannot listen to the words on why there is no sound', () => {

@@ -22,17 +22,19 @@ export interface CapabilityWords {
 export function describeCapabilities(caps: Capabilities): CapabilityWords | null {
   if (!caps.listen.ok) return null;
   const device = caps.mobile ? 'This phone' : 'This browser';
+  // Without WebCodecs audio decoding it listens all the same, through the decoder the app brings.
+  const listen = caps.decoder === 'wasm' ? "listen (with the app's own Opus decoder)" : 'listen';
   if (!caps.host.ok) {
     const lacks = caps.host.cause === 'missing' ? ` (it lacks ${featureNames(caps.host.missing)})` : '';
-    return { text: `${device} can listen but not host${lacks}.`, complete: false };
+    return { text: `${device} can ${listen} but not host${lacks}.`, complete: false };
   }
   const music = MUSIC_SOURCES.filter(([s]) => caps.sources[s].ok).map(([, name]) => name);
   if (music.length === MUSIC_SOURCES.length)
-    return { text: `${device} can host and listen.`, complete: true };
+    return { text: `${device} can host and ${listen}.`, complete: true };
   if (music.length === 0) {
-    return { text: `${device} can listen; as a host it can play only the click track.`, complete: false };
+    return { text: `${device} can ${listen}; as a host it can play only the click track.`, complete: false };
   }
-  return { text: `${device} can listen; to host music from it, use ${orList(music)}.`, complete: false };
+  return { text: `${device} can ${listen}; to host music from it, use ${orList(music)}.`, complete: false };
 }
 
 /** Why a source is not offered in the host's picker (null when it is, or when nothing is). */

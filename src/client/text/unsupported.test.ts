@@ -37,7 +37,7 @@ describe('what the page says when it cannot play synced audio', () => {
       '/',
     );
     expect(words).toEqual({
-      text: 'This browser can neither listen nor host (it lacks AudioWorklet, WebCodecs Opus decoding). Chat works; for sound, try a recent Chrome, Edge or Safari.',
+      text: 'This browser can neither listen nor host (it lacks AudioWorklet, Opus decoding (WebCodecs or WebAssembly)). Chat works; for sound, try a recent Chrome, Edge or Safari.',
       link: null,
     });
   });
@@ -62,7 +62,7 @@ describe('what the page says when it cannot play synced audio', () => {
       'host',
     );
     expect(words.text).toContain(
-      'can neither listen nor host (it lacks WebCodecs Opus decoding, WebCodecs Opus encoding)',
+      'can neither listen nor host (it lacks Opus decoding (WebCodecs or WebAssembly), WebCodecs Opus encoding)',
     );
   });
 });

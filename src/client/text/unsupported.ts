@@ -5,7 +5,8 @@ const FEATURE_NAMES: Record<RoleFeature, string> = {
   audioWorklet: 'AudioWorklet',
   worker: 'Web Workers',
   webRtc: 'WebRTC',
-  opusDecoder: 'WebCodecs Opus decoding',
+  // Either would do: the app brings a WebAssembly decoder for browsers without WebCodecs audio.
+  opusDecoder: 'Opus decoding (WebCodecs or WebAssembly)',
   opusEncoder: 'WebCodecs Opus encoding',
 };
 

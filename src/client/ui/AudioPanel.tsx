@@ -2,26 +2,40 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { NowPlaying } from '../../protocol/media.js';
 import type { AudioSession, AudioState } from '../media/AudioSession.js';
 import { HOST_SOURCES } from '../media/capabilities.js';
+import { describeBack } from '../phone/backInStep.js';
+import type { ScreenWake } from '../phone/ScreenWake.js';
 import { sourceUnavailable } from '../text/capabilities.js';
+import { nowPlayingTitle, WAITING_FOR_HOST } from '../text/nowPlaying.js';
 import { describeSync, formatMs } from '../text/sync.js';
 import { describeUnsupported } from '../text/unsupported.js';
 import { CapabilityNote } from './CapabilityNote.js';
-
-const SOURCE_NAMES: Record<string, string> = {
-  none: 'Nothing playing',
-  tab: 'Tab or system audio',
-  file: 'Files',
-  mic: 'Microphone / line-in',
-  test: 'Click track',
-};
+import { KeepAwake } from './KeepAwake.js';
 
 /**
- * The audio part of the room: what plays, the host's sources and sync mode, this device's volume,
- * level, fine offset and sync state. A tap-to-start button appears when the browser wants a gesture.
+ * Settings start open where there is room for them (a computer), closed on a phone, where what a
+ * listener needs comes first. Read once: the person's own opening or closing then stands.
  */
-export function AudioPanel({ audio, state }: { audio: AudioSession; state: AudioState }) {
+const WIDE_SCREEN = '(min-width: 720px)';
+
+/**
+ * The audio part of the room, in the order a listener on a phone needs it: what plays, whether
+ * this device is in sync, the host's sources, volume, keeping the screen on; the fine offset, the
+ * relay and the details of sync behind one "Settings" disclosure. A tap-to-start button appears
+ * when the browser wants a gesture.
+ */
+export function AudioPanel({
+  audio,
+  state,
+  wake,
+}: {
+  audio: AudioSession;
+  state: AudioState;
+  wake: ScreenWake;
+}) {
   const host = state.role === 'host';
   const np = state.nowPlaying;
+  const title = nowPlayingTitle(np);
+  const [settingsOpen] = useState(() => globalThis.matchMedia?.(WIDE_SCREEN).matches ?? true);
   if (state.phase === 'unsupported' && !state.support.ok) {
     return (
       <div class="audio-panel" data-testid="audio-panel">
@@ -53,12 +67,21 @@ export function AudioPanel({ audio, state }: { audio: AudioSession; state: Audio
         </button>
       )}
       <p class="track-title" data-testid="now-playing">
-        {np && np.source !== 'none'
-          ? (np.title ?? SOURCE_NAMES[np.source])
-          : 'Waiting for the host to play something'}
+        {title ?? WAITING_FOR_HOST}
         {np?.artist ? <span class="artist"> - {np.artist}</span> : null}
       </p>
       {np?.source === 'file' && np.durationMs !== undefined && <FileProgress np={np} />}
+      <SyncLine state={state} />
+      {state.back && (
+        <p
+          class="hint back-note"
+          role="status"
+          data-testid="back-in-step"
+          data-in-step={state.back.inStepAt !== null}
+        >
+          {describeBack(state.back)}
+        </p>
+      )}
       {host && <HostControls audio={audio} state={state} />}
       <CapabilityNote capabilities={state.capabilities} secureUrl={state.secureUrl} onlyIfLimited />
       <div class="device-row">
@@ -76,6 +99,34 @@ export function AudioPanel({ audio, state }: { audio: AudioSession; state: Audio
         </label>
         <LevelMeter audio={audio} />
       </div>
+      <KeepAwake wake={wake} />
+      <details class="settings" data-testid="settings" open={settingsOpen}>
+        <summary data-testid="settings-toggle">Settings</summary>
+        <Settings audio={audio} state={state} />
+      </details>
+    </div>
+  );
+}
+
+/** In sync or not, in a few words, where a glance finds it. */
+function SyncLine({ state }: { state: AudioState }) {
+  const own = state.own;
+  if (state.phase !== 'ready' || !state.nowPlaying || state.nowPlaying.source === 'none') return null;
+  return (
+    <p
+      class={own?.inSync ? 'sync-line in-sync' : 'sync-line'}
+      data-testid="sync-state"
+      data-in-sync={Boolean(own?.inSync)}
+    >
+      {own?.inSync ? 'In sync with the room' : 'Getting in sync...'}
+    </p>
+  );
+}
+
+/** The expert part: fine offset, relay only, and this device's sync in figures. */
+function Settings({ audio, state }: { audio: AudioSession; state: AudioState }) {
+  return (
+    <div class="settings-body">
       <div class="device-row">
         <span class="label">Fine offset</span>
         {[-5, -1].map((step) => (
@@ -106,6 +157,22 @@ export function AudioPanel({ audio, state }: { audio: AudioSession; state: Audio
           </span>
         </span>
       </label>
+      {state.capabilities.decoder === 'webcodecs' && (
+        <label class="device-row relay-only">
+          <input
+            type="checkbox"
+            data-testid="decoder-wasm"
+            checked={state.decoderSetting === 'wasm'}
+            onChange={(e) =>
+              audio.setDecoderSetting((e.target as HTMLInputElement).checked ? 'wasm' : 'auto')
+            }
+          />
+          <span>
+            Decode with the app's own Opus decoder
+            <span class="hint"> (WebAssembly instead of this browser's; from the next time you join)</span>
+          </span>
+        </label>
+      )}
       <p class="hint" data-testid="own-sync">
         This device: {describeSync(state.own ?? undefined)}
         {state.session ? ` · room delay ${Math.round(state.session.delayMs)} ms (${state.session.mode})` : ''}

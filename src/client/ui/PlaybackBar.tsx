@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AudioSession } from '../media/AudioSession.js';
+import type { ScreenWake } from '../phone/ScreenWake.js';
 import { formatElapsed } from '../text/time.js';
 import { AudioPanel } from './AudioPanel.js';
 import { QueuePanel } from './QueuePanel.js';
@@ -10,11 +11,13 @@ export function PlaybackBar({
   createdAt,
   serverNow,
   audio,
+  wake,
 }: {
   /** Server clock, ms since the epoch. */
   createdAt: number;
   serverNow: () => number;
   audio: AudioSession;
+  wake: ScreenWake;
 }) {
   const elapsed = useSecondTicker(() => serverNow() - createdAt);
   const audioState = useAudioState(audio);
@@ -26,7 +29,7 @@ export function PlaybackBar({
             ♪
           </div>
           <div class="track">
-            <AudioPanel audio={audio} state={audioState} />
+            <AudioPanel audio={audio} state={audioState} wake={wake} />
           </div>
         </div>
         <div class="session">

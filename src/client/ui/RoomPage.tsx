@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { formatRoomCode } from '../../protocol/index.js';
 import type { AudioSession } from '../media/AudioSession.js';
+import type { PhoneSession } from '../phone/PhoneSession.js';
 import type { AppState, JamClient } from '../state/JamClient.js';
 import { isHost, type RoomState } from '../state/roomState.js';
 import { CalibratePanel } from './CalibratePanel.js';
@@ -14,11 +15,13 @@ import { useAudioState } from './useAudioState.js';
 export function RoomPage({
   jam,
   audio,
+  phone,
   state,
   room,
 }: {
   jam: JamClient;
   audio: AudioSession;
+  phone: PhoneSession;
   state: AppState;
   room: RoomState;
 }) {
@@ -36,7 +39,12 @@ export function RoomPage({
         </div>
         <RoomActions host={host} onEnd={() => jam.endJam()} onLeave={() => jam.leave()} />
       </section>
-      <PlaybackBar createdAt={room.room.createdAt} serverNow={() => jam.serverNow()} audio={audio} />
+      <PlaybackBar
+        createdAt={room.room.createdAt}
+        serverNow={() => jam.serverNow()}
+        audio={audio}
+        wake={phone.wake}
+      />
       <div class="room-grid">
         <div class="side">
           <MemberList room={room} sync={audioState.syncTable} onKick={(peerId) => jam.kick(peerId)} />

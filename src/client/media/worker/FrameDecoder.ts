@@ -1,9 +1,5 @@
-import {
-  type AudioFrame,
-  FRAME_SAMPLES,
-  MEDIA_CHANNELS,
-  MEDIA_SAMPLE_RATE,
-} from '../../../protocol/mediaWire.js';
+import { type AudioFrame, FRAME_SAMPLES } from '../../../protocol/mediaWire.js';
+import type { DecodedAudio, OpusBackend, OpusBackendFactory } from './OpusBackend.js';
 
 /** A decoded frame: its identity and stamp (see AudioFrame) and its samples. */
 export interface DecodedFrame {
@@ -21,12 +17,13 @@ type InFlight = Pick<AudioFrame, 'streamId' | 'seq' | 't' | 'epoch'> & { at: num
 export type DecodedSink = (frame: DecodedFrame) => void;
 
 /**
- * WebCodecs Opus decoding of stamped frames. Every device that plays, the host included, decodes
- * the same packets, so the codec's own delay is the same everywhere and cancels out.
- * A decoder error is counted and the decoder replaced: playback goes on with the next frame.
+ * Opus decoding of stamped frames, through a back-end (OpusBackend.ts: WebCodecs or WebAssembly).
+ * Every device that plays, the host included, decodes the same packets with no trimming, so the
+ * codec's own delay is the same everywhere and cancels out. A back-end error is counted and the
+ * back-end replaced: playback goes on with the next frame.
  */
 export class FrameDecoder {
-  #decoder: AudioDecoder | null = null;
+  #backend: OpusBackend | null = null;
   /** Decoder timestamp (µs) -> frame identity, to stamp the decoded output. */
   readonly #inFlight = new Map<number, InFlight>();
   /** Longest decode (call to output) since the last takeMaxLag(), ms. */
@@ -42,7 +39,10 @@ export class FrameDecoder {
   #count = 0;
   #closed = false;
 
-  constructor(readonly sink: DecodedSink) {}
+  constructor(
+    readonly sink: DecodedSink,
+    readonly backend: OpusBackendFactory,
+  ) {}
 
   get errors(): number {
     return this.#errors;
@@ -56,7 +56,13 @@ export class FrameDecoder {
 
   decode(frame: AudioFrame): void {
     if (this.#closed) return;
-    const decoder = this.#ensure();
+    let backend: OpusBackend;
+    try {
+      backend = this.#ensure();
+    } catch {
+      this.#fail();
+      return;
+    }
     // Our own running count, not the frame's numbers: unique, increasing, and exact as a double.
     const timestamp = this.#count++ * 10_000;
     this.#inFlight.set(timestamp, {
@@ -67,7 +73,7 @@ export class FrameDecoder {
       at: performance.now(),
     });
     try {
-      decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp, data: frame.payload }));
+      backend.decode(timestamp, frame.payload);
     } catch {
       this.#fail();
     }
@@ -78,12 +84,21 @@ export class FrameDecoder {
     this.#reset();
   }
 
-  #ensure(): AudioDecoder {
-    if (this.#decoder && this.#decoder.state === 'configured') return this.#decoder;
-    const decoder = new AudioDecoder({ output: (a) => this.#output(a), error: () => this.#fail() });
-    decoder.configure({ codec: 'opus', sampleRate: MEDIA_SAMPLE_RATE, numberOfChannels: MEDIA_CHANNELS });
-    this.#decoder = decoder;
-    return decoder;
+  #ensure(): OpusBackend {
+    if (this.#backend?.usable) return this.#backend;
+    // One that stopped without a word (none known) gives no more outputs: forget what it held.
+    this.#reset();
+    // A back-end calls back only while it is ours: close() silences an old one.
+    const backend = this.backend({
+      output: (a) => {
+        if (backend === this.#backend) this.#output(a);
+      },
+      error: () => {
+        if (backend === this.#backend) this.#fail();
+      },
+    });
+    this.#backend = backend;
+    return backend;
   }
 
   #fail(): void {
@@ -92,19 +107,18 @@ export class FrameDecoder {
   }
 
   #reset(): void {
-    const d = this.#decoder;
-    this.#decoder = null;
+    const b = this.#backend;
+    this.#backend = null;
     this.#inFlight.clear();
-    if (d && d.state !== 'closed') d.close();
+    b?.close();
   }
 
-  #output(audio: AudioData): void {
+  #output(audio: DecodedAudio): void {
     // Chromium computes output timestamps from sample counts and is 1 us off for stretches
     // (measured here: packets 3277-3355, 6554-..., of a 10 ms stream): round to our 10 ms grid.
     const key = Math.round(audio.timestamp / 10_000) * 10_000;
     if (!this.#inFlight.has(key)) {
       this.unmatched++;
-      audio.close();
       return;
     }
     // Packets before this one that gave no output (a decoder error) are not waited for.
@@ -114,16 +128,15 @@ export class FrameDecoder {
     }
     const id = this.#inFlight.get(key) as InFlight;
     this.#inFlight.delete(key);
-    const length = audio.numberOfFrames;
-    if (length !== FRAME_SAMPLES || Math.abs(audio.timestamp - key) > 2) this.odd++;
-    const channels: Float32Array[] = [];
-    for (let ch = 0; ch < MEDIA_CHANNELS; ch++) {
-      const plane = new Float32Array(length);
-      audio.copyTo(plane, { planeIndex: Math.min(ch, audio.numberOfChannels - 1), format: 'f32-planar' });
-      channels.push(plane);
-    }
-    audio.close();
+    if (audio.length !== FRAME_SAMPLES || Math.abs(audio.timestamp - key) > 2) this.odd++;
     this.#maxLag = Math.max(this.#maxLag, performance.now() - id.at);
-    this.sink({ streamId: id.streamId, seq: id.seq, t: id.t, epoch: id.epoch, channels, length });
+    this.sink({
+      streamId: id.streamId,
+      seq: id.seq,
+      t: id.t,
+      epoch: id.epoch,
+      channels: audio.channels,
+      length: audio.length,
+    });
   }
 }

@@ -25,6 +25,7 @@ import { localNow } from './clock.js';
 import { FrameAge } from './FrameAge.js';
 import { FrameDecoder } from './FrameDecoder.js';
 import { emptyHostCounters, type FromWorker, type HostCounters, type LinkRate } from './messages.js';
+import type { ChosenDecoder } from './OpusBackend.js';
 import { Schedule } from './Schedule.js';
 import { AUDIO_BACKLOG_BYTES, type Wire } from './Wire.js';
 
@@ -142,13 +143,14 @@ export class HostMedia {
   constructor(
     playout: MessagePort,
     readonly sampleRate: number,
+    readonly decoder: ChosenDecoder,
   ) {
     this.schedule = new Schedule(playout, (local) => local, 250);
     this.#decoder = new FrameDecoder((frame) => {
       this.counters.decoded++;
       this.#age.add(localNow() - frame.t);
       if (this.#localEnabled) this.schedule.push(frame);
-    });
+    }, decoder.backend);
   }
 
   setCapture(port: MessagePort): void {
@@ -260,6 +262,7 @@ export class HostMedia {
       silentMs,
       ownKbps,
       needMs: this.needMs(),
+      decoder: this.decoder.kind,
     };
   }
 

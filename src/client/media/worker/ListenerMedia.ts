@@ -14,6 +14,7 @@ import { localNow } from './clock.js';
 import { FrameAge } from './FrameAge.js';
 import { FrameDecoder } from './FrameDecoder.js';
 import type { FromWorker } from './messages.js';
+import type { ChosenDecoder } from './OpusBackend.js';
 import { Schedule } from './Schedule.js';
 import type { Wire } from './Wire.js';
 
@@ -52,13 +53,16 @@ export class ListenerMedia {
   #rung = -1;
   #clockReadyAt = Number.POSITIVE_INFINITY;
 
-  constructor(playout: MessagePort) {
+  constructor(
+    playout: MessagePort,
+    readonly decoder: ChosenDecoder,
+  ) {
     this.schedule = new Schedule(
       playout,
       (local) => (this.clock.ready ? this.clock.toHost(local) : null),
       250,
     );
-    this.#decoder = new FrameDecoder((frame) => this.schedule.push(frame));
+    this.#decoder = new FrameDecoder((frame) => this.schedule.push(frame), decoder.backend);
     this.#recoveryTimer = setInterval(() => this.#recover(), RECOVERY_EVERY_MS);
   }
 
@@ -123,6 +127,7 @@ export class ListenerMedia {
       scheduleJumps: this.schedule.jumpsNow(),
       recovery: { ...this.#order.counters },
       kbps: (BITRATE_LADDER[this.#rung] ?? 0) / 1000,
+      decoder: this.decoder.kind,
     };
   }
 

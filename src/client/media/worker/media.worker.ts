@@ -3,9 +3,13 @@
  * and why). A thin adapter: it routes the page's messages to HostMedia or ListenerMedia and reports
  * their state every WORKER_STATE_EVERY_MS.
  */
+import type { DecoderKind } from '../decoderChoice.js';
 import { HostMedia } from './HostMedia.js';
 import { ListenerMedia } from './ListenerMedia.js';
 import { type FromWorker, type ToWorker, WORKER_STATE_EVERY_MS } from './messages.js';
+import type { ChosenDecoder } from './OpusBackend.js';
+import { loadWasmOpus, wasmOpus } from './WasmOpus.js';
+import { webCodecsOpus } from './WebCodecsOpus.js';
 import { Wire } from './Wire.js';
 
 const scope = self as unknown as {
@@ -22,8 +26,8 @@ scope.onmessage = (e) => {
   switch (m.type) {
     case 'init':
       if (media) return;
-      if (m.role === 'host') host = new HostMedia(m.playout, m.sampleRate);
-      else listener = new ListenerMedia(m.playout);
+      if (m.role === 'host') host = new HostMedia(m.playout, m.sampleRate, decoder(m.decoder));
+      else listener = new ListenerMedia(m.playout, decoder(m.decoder));
       setInterval(() => {
         const state = (host ?? listener)?.state();
         if (state) scope.postMessage(state);
@@ -55,3 +59,14 @@ scope.onmessage = (e) => {
       return;
   }
 };
+
+/**
+ * The decoder the page chose; WebAssembly also where this worker has no AudioDecoder after all
+ * (a browser may expose WebCodecs to pages and not to workers). Its module starts loading now, so
+ * that the first frames do not wait for it.
+ */
+function decoder(kind: DecoderKind): ChosenDecoder {
+  if (kind === 'webcodecs' && typeof AudioDecoder === 'function') return { kind, backend: webCodecsOpus };
+  void loadWasmOpus().catch(() => {});
+  return { kind: 'wasm', backend: wasmOpus };
+}

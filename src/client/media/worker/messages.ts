@@ -12,6 +12,7 @@ import type { SyncMode } from '../../../protocol/media.js';
 import type { ClockEstimate } from '../../../sync/ClockSync.js';
 import type { FrameOrderCounters } from '../../../sync/FrameOrder.js';
 import type { AffineLine } from '../../../sync/TimingLine.js';
+import type { DecoderKind } from '../decoderChoice.js';
 
 /** A data channel moved to the worker, or a port the page relays one through. */
 export type WireEnd = RTCDataChannel | MessagePort;
@@ -24,6 +25,8 @@ export type ToWorker =
       sampleRate: number;
       /** A port to the playout worklet. */
       playout: MessagePort;
+      /** The Opus decoder to run (decoderChoice.ts). */
+      decoder: DecoderKind;
     }
   | {
       type: 'output';
@@ -138,6 +141,8 @@ export type FromWorker =
       ownKbps: number;
       /** The delay this device needs for its own playout, ms. */
       needMs: number;
+      /** The Opus decoder this device's own playout runs. */
+      decoder: DecoderKind;
     }
   | {
       type: 'listener';
@@ -165,6 +170,8 @@ export type FromWorker =
       recovery: FrameOrderCounters;
       /** The bitrate of the last frame received, kbit/s (0 before any). */
       kbps: number;
+      /** The Opus decoder this device runs. */
+      decoder: DecoderKind;
     };
 
 /** How often the worker reports its state to the page. */
