@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Evaluates } from '../support/audioHooks.js';
 import {
   clickIn,
   type FirefoxBrowser,
@@ -42,54 +43,71 @@ const test = base.extend<{ firefox: () => Promise<FirefoxPage> }>({
   },
 });
 
+/** startProbe(); if it never returns, the error says where it stopped (`window.__probeStage`). */
+async function startProbe(page: Evaluates): Promise<boolean> {
+  try {
+    return await hooks(page).startProbe();
+  } catch (err) {
+    const stages = await page
+      .evaluate(() => (window as unknown as { __probeStage?: string[] }).__probeStage ?? [])
+      .catch(() => ['(unreadable)']);
+    throw new Error(`startProbe failed (${String(err)}); its stages: ${stages.join('; ')}`);
+  }
+}
+
 const fmt = (xs: number[]) =>
   `median ${quantile(xs, 0.5).toFixed(2)} ms, p95 ${quantile(xs, 0.95).toFixed(2)} ms, max ${Math.max(...xs).toFixed(2)} ms`;
 
 test.describe('Firefox', () => {
-  test('a Firefox listener hears every click of a Chromium host in step with a Chromium listener', async ({
-    person,
-    firefox,
-    baseURL,
-  }) => {
-    test.setTimeout(120_000);
-    const query = '?latency=playback'; // as in sync.spec.ts
-    const hana = await person('Hana');
-    const code = await hostJam(hana, query);
-    const ana = await person('Ana');
-    await joinJam(ana, code, query);
-    const fox = await firefox();
-    await joinJamIn(fox, 'Fox', code, baseURL as string, query);
-    const pages = [hana.page, ana.page, fox];
-    for (const p of pages) expect(await hooks(p).startProbe()).toBe(true);
+  // The Firefox listener decodes with its WebCodecs, then with the app's WebAssembly decoder forced.
+  for (const decoder of ['webcodecs', 'wasm'] as const)
+    test(`a Firefox listener (${decoder} decoder) hears every click of a Chromium host in step with a Chromium listener`, async ({
+      person,
+      firefox,
+      baseURL,
+    }) => {
+      test.setTimeout(120_000);
+      const query = '?latency=playback'; // as in sync.spec.ts
+      const foxQuery = decoder === 'wasm' ? `${query}&decoder=wasm` : query;
+      const hana = await person('Hana');
+      const code = await hostJam(hana, query);
+      const ana = await person('Ana');
+      await joinJam(ana, code, query);
+      const fox = await firefox();
+      await joinJamIn(fox, 'Fox', code, baseURL as string, foxQuery);
+      const pages = [hana.page, ana.page, fox];
+      for (const p of pages) expect(await startProbe(p)).toBe(true);
 
-    await hana.page.getByTestId('source-test').click();
-    await waitForText(fox, 'now-playing', /click track/i);
-    await expectInSync(ana.page);
-    await expect(
-      hana.page.locator('[data-testid=member] [data-testid=member-sync][data-in-sync=true]'),
-    ).toHaveCount(3, { timeout: 30_000 });
+      await hana.page.getByTestId('source-test').click();
+      await waitForText(fox, 'now-playing', /click track/i);
+      await expectInSync(ana.page);
+      await expect(
+        hana.page.locator('[data-testid=member] [data-testid=member-sync][data-in-sync=true]'),
+      ).toHaveCount(3, { timeout: 30_000 });
 
-    await hana.page.waitForTimeout(3000);
-    const from = await hooks(hana.page).now();
-    await hana.page.waitForTimeout(10_000);
-    const clicks = await Promise.all(
-      pages.map(async (p) => (await hooks(p).clicks()).filter((t) => t >= from && t < from + 10_000)),
-    );
-    console.log(
-      `clicks in 10 s: host ${clicks[0]?.length}, Chromium ${clicks[1]?.length}, Firefox ${clicks[2]?.length}`,
-    );
-    const { listenerSpread, toHost } = compareClicks(clicks, 500);
-    console.log(
-      `Firefox vs Chromium listener at the destination (${listenerSpread.length} clicks): ${fmt(listenerSpread)}`,
-    );
-    console.log(`listeners vs host (${toHost.length} clicks): ${fmt(toHost)}`);
-    console.log(await describeDevices(pages, clicks, 500));
-    console.log(`Firefox: ${JSON.stringify((await hooks(fox).snapshot()).context)}`);
-    for (const c of clicks) expect(c.length).toBeGreaterThanOrEqual(14);
-    expect(quantile(listenerSpread, 0.5)).toBeLessThan(2);
-    expect(quantile(toHost, 0.5)).toBeLessThan(2);
-    expect(listenerSpread.filter((s) => s < 5).length / listenerSpread.length).toBeGreaterThanOrEqual(0.8);
-  });
+      await hana.page.waitForTimeout(3000);
+      const from = await hooks(hana.page).now();
+      await hana.page.waitForTimeout(10_000);
+      const clicks = await Promise.all(
+        pages.map(async (p) => (await hooks(p).clicks()).filter((t) => t >= from && t < from + 10_000)),
+      );
+      console.log(
+        `clicks in 10 s: host ${clicks[0]?.length}, Chromium ${clicks[1]?.length}, Firefox ${clicks[2]?.length}`,
+      );
+      const { listenerSpread, toHost } = compareClicks(clicks, 500);
+      console.log(
+        `Firefox vs Chromium listener at the destination (${listenerSpread.length} clicks): ${fmt(listenerSpread)}`,
+      );
+      console.log(`listeners vs host (${toHost.length} clicks): ${fmt(toHost)}`);
+      console.log(await describeDevices(pages, clicks, 500));
+      console.log(`Firefox: ${JSON.stringify((await hooks(fox).snapshot()).context)}`);
+      const snap = await hooks(fox).snapshot<{ listener: { decoder?: string | null } | null }>();
+      expect(snap.listener?.decoder).toBe(decoder);
+      for (const c of clicks) expect(c.length).toBeGreaterThanOrEqual(14);
+      expect(quantile(listenerSpread, 0.5)).toBeLessThan(2);
+      expect(quantile(toHost, 0.5)).toBeLessThan(2);
+      expect(listenerSpread.filter((s) => s < 5).length / listenerSpread.length).toBeGreaterThanOrEqual(0.8);
+    });
 
   test('a Firefox host plays the click track and then a file to a Chromium listener, in step', async ({
     person,
@@ -102,7 +120,7 @@ test.describe('Firefox', () => {
     const code = await hostJamIn(fox, 'Fox', baseURL as string, query);
     const ana = await person('Ana');
     await joinJam(ana, code, query);
-    for (const p of [fox, ana.page]) expect(await hooks(p).startProbe()).toBe(true);
+    for (const p of [fox, ana.page]) expect(await startProbe(p)).toBe(true);
     /** Both devices' clicks over `ms`: [host, listener]. */
     const clicksOver = async (ms: number) => {
       const from = await hooks(ana.page).now();
