@@ -39,6 +39,16 @@ const serverEnv = (p: number) => ({
  * End-to-end tests: Debian's Chromium (never a downloaded browser) against the built app served by
  * the real server on a loopback port. One browser, one context per person in the jam.
  */
+/**
+ * Firefox ESR (puppeteer-core over WebDriver BiDi) in jams with Chromium pages, its audio on a
+ * private PulseAudio daemon; WebKitGTK (its WebDriver server, tests/support/webkit.ts) and Chromium
+ * on the loopback page.
+ */
+const OTHER_ENGINES = [
+  { name: 'firefox', testMatch: 'firefox.spec.ts', retries: 1 },
+  { name: 'webkit', testMatch: 'webkit.spec.ts', retries: 1 },
+];
+
 export default defineConfig({
   testDir: 'tests/e2e',
   timeout: 90_000,
@@ -81,8 +91,9 @@ export default defineConfig({
     },
     // Its own coturn and a server with TURN_TTL of a few seconds, started by the spec.
     { name: 'turn-refresh', testMatch: 'turn-refresh.spec.ts', retries: 1 },
-    // WebKitGTK (through its WebDriver server, tests/support/webkit.ts) and Chromium on the loopback page.
-    { name: 'webkit', testMatch: 'webkit.spec.ts', retries: 1 },
+    // Other engines, only with E2E_ENGINES=1 (npm run test:engines): not yet reliable enough for
+    // the suite that gates a change (docs/browsers.md, "Not in npm test yet").
+    ...(process.env.E2E_ENGINES === '1' ? OTHER_ENGINES : []),
     // A page that is not a secure context: plain http at a name Chromium maps to 127.0.0.1.
     {
       name: 'insecure',

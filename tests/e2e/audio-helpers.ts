@@ -1,6 +1,6 @@
 import { expect, type Page } from '@playwright/test';
 import type { LinkRate, ScheduleJumps } from '../../src/client/media/worker/messages.js';
-import { hooks } from '../support/audioHooks.js';
+import { type Evaluates, hooks } from '../support/audioHooks.js';
 
 export { hooks };
 
@@ -100,7 +100,11 @@ interface DeviceSnapshot {
  * One line per device on where a displacement could come from. All pages of one machine share its
  * clock, so a listener's estimated offset to the host is its clock-sync error itself (true value 0).
  */
-export async function describeDevices(pages: Page[], clicks: number[][], periodMs: number): Promise<string> {
+export async function describeDevices(
+  pages: Evaluates[],
+  clicks: number[][],
+  periodMs: number,
+): Promise<string> {
   const offsets = offsetsToHost(clicks, periodMs);
   const lines = await Promise.all(
     pages.map(async (page, i) => {

@@ -1,12 +1,21 @@
-import type { Page } from '@playwright/test';
 import type { TestHooksWindow } from '../../src/client/media/testHooksApi.js';
 
 /**
- * The app's read-only test hooks (`window.__jamsesh`, src/client/media/testHooks.ts) in a page,
- * for the E2E tests and the benchmark. `snapshot` is a loose record; a caller may name the shape it
- * reads.
+ * What the hooks need of a page: to run a function in it with one argument. A Playwright Page is
+ * one; so is a puppeteer-core Page (Firefox, tests/support/firefox.ts), whose evaluate takes the
+ * same call.
  */
-export const hooks = (page: Page) => ({
+export interface Evaluates {
+  evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
+  evaluate<R>(fn: () => R | Promise<R>): Promise<R>;
+}
+
+/**
+ * The app's read-only test hooks (`window.__jamsesh`, src/client/media/testHooks.ts) in a page of
+ * any browser, for the E2E tests and the benchmark. `snapshot` is a loose record; a caller may name
+ * the shape it reads.
+ */
+export const hooks = (page: Evaluates) => ({
   startProbe: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.startProbe()),
   clicks: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.clicks()),
   suspendOutput: () => page.evaluate(() => (window as unknown as TestHooksWindow).__jamsesh.suspendOutput()),

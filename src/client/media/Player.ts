@@ -1,6 +1,7 @@
 import { MEDIA_SAMPLE_RATE } from '../../protocol/media.js';
 import { OutputClock } from '../../sync/OutputClock.js';
 import { OutputFallback, type OutputSource } from '../../sync/OutputFallback.js';
+import { OutputReadings } from '../../sync/OutputReadings.js';
 import type { PlayoutStats } from '../../sync/PlayoutCore.js';
 import type { MediaWorker } from './MediaWorker.js';
 import { unreportedOutputLatencyMs } from './platformLatency.js';
@@ -28,6 +29,8 @@ export class Player {
   readonly outputClock = new OutputClock({ unreportedMs: unreportedOutputLatencyMs(navigator.userAgent) });
   /** What the output clock is fed: getOutputTimestamp(), or currentTime where that is impossible. */
   readonly #fallback = new OutputFallback();
+  /** What this browser's getOutputTimestamp() means (Firefox's differs from Chromium's). */
+  readonly outputReadings = new OutputReadings();
   readonly gain: GainNode;
   readonly analyser: AnalyserNode;
   #stats: PlayoutStats | null = null;
@@ -147,14 +150,34 @@ export class Player {
   #read(): void {
     const ctx = this.ctx;
     if (ctx.state !== 'running') return;
+    const beforeMs = performance.now();
     const ts = ctx.getOutputTimestamp();
+    const currentTimeSec = ctx.currentTime;
+    const afterMs = performance.now();
+    // First what this browser's readings mean (Firefox stamps the call), then whether they can be
+    // believed at all (WebKitGTK's run ahead of the clock): each step may start the line over.
+    let contextTime = ts.contextTime;
+    let performanceTime = ts.performanceTime;
+    if (contextTime !== undefined && performanceTime !== undefined) {
+      const { reading, switched } = this.outputReadings.add({
+        contextTimeSec: contextTime,
+        performanceTimeMs: performanceTime,
+        currentTimeSec,
+        outputLatencySec: ctx.outputLatency ?? 0,
+        beforeMs,
+        afterMs,
+      });
+      if (switched) this.outputClock.reset();
+      contextTime = reading?.contextTimeSec;
+      performanceTime = reading?.performanceTimeMs;
+    }
     const before = this.#fallback.source;
     const r = this.#fallback.read({
-      contextTime: ts.contextTime,
-      performanceTime: ts.performanceTime,
-      currentTime: ctx.currentTime,
+      contextTime,
+      performanceTime,
+      currentTime: currentTimeSec,
       latencySec: ctx.baseLatency + (ctx.outputLatency || 0),
-      now: performance.now(),
+      now: afterMs,
     });
     // Readings of one source only: the other's level may be anywhere.
     if (this.#fallback.source !== before) this.outputClock.reset();

@@ -15,6 +15,13 @@ async function waitFor<T>(get: () => T | null | undefined): Promise<T | null> {
   return get() ?? null;
 }
 
+/** Where startProbe() is, for a test whose call never returns (`window.__probeStage`). */
+function probeStage(stage: string): void {
+  const w = window as unknown as { __probeStage?: string[] };
+  w.__probeStage ??= [];
+  w.__probeStage.push(`${localNow().toFixed(0)} ${stage}`);
+}
+
 /**
  * `window.__jamsesh` (testHooksApi.ts) for the E2E tests and the benchmark. Only the test build
  * (`vite build --mode test`, dist/client-test) loads this module (main.tsx).
@@ -53,9 +60,12 @@ export function installTestHooks(audio: AudioSession): void {
   const hooks: TestHooks = {
     startProbe() {
       probing ??= (async () => {
+        probeStage('waiting for the player');
         const player = await waitFor(() => audio.player);
         if (!player) return false;
+        probeStage(`adding the probe (context ${player.ctx.state})`);
         await attachProbe(player, player.gain, (t) => clicks.push(t));
+        probeStage('attached');
         return true;
       })();
       return probing;
@@ -151,6 +161,7 @@ export function installTestHooks(audio: AudioSession): void {
               steps: player.outputClock.steps,
               ignored: player.outputClock.ignored,
               scatterMs: player.outputClock.scatterMs,
+              readings: player.outputReadings.kind,
             }
           : null,
         renderLeadMs: player?.renderLeadMs() ?? null,
